@@ -1,0 +1,81 @@
+"""A servable classifier: preprocessing + one family's model + the decision threshold.
+
+Everything inference needs is saved in one folder: ``classifier.json`` (family,
+preprocessing variant, threshold, label names) and ``model/`` (the family's own files).
+The same object runs at training time and inside the MLflow pyfunc, so there is no
+train/serve skew.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.data_loading import LABEL_NAMES, NEGATIVE
+from core.errors import ModelNotFoundError
+from core.models import get_family
+from core.models.base import SentimentModel
+from core.preprocessing import Preprocessor
+
+_META = "classifier.json"
+_MODEL_DIR = "model"
+
+
+@dataclass
+class SentimentClassifier:
+    """Raw tweets in, P(negative) and labels out."""
+
+    preprocessor: Preprocessor
+    model: SentimentModel
+    threshold: float = 0.5
+
+    @property
+    def family(self) -> str:
+        """The model family name."""
+        return self.model.family
+
+    def predict_proba(self, raw_texts: list[str]) -> np.ndarray:
+        """P(negative) per raw tweet."""
+        return self.model.predict_proba(self.preprocessor.transform(raw_texts))
+
+    def labels(self, probabilities: np.ndarray) -> list[str]:
+        """``negative`` where P(negative) reaches the threshold, else ``positive``."""
+        return [LABEL_NAMES[NEGATIVE] if p >= self.threshold else LABEL_NAMES[1 - NEGATIVE] for p in probabilities]
+
+    def save(self, folder: Path) -> Path:
+        """Write the classifier into ``folder`` (created); returns the folder."""
+        folder = Path(folder)
+        (folder / _MODEL_DIR).mkdir(parents=True, exist_ok=True)
+        self.model.save(folder / _MODEL_DIR)
+        meta = {
+            "family": self.family,
+            "preprocessing": self.preprocessor.to_dict(),
+            "threshold": self.threshold,
+            "labels": {"1": LABEL_NAMES[1], "0": LABEL_NAMES[0]},
+            "probability": "P(negative)",
+        }
+        (folder / _META).write_text(json.dumps(meta, indent=2))
+        return folder
+
+    @classmethod
+    def load(cls, folder: Path) -> SentimentClassifier:
+        """Read a classifier written by :meth:`save`.
+
+        Raises:
+            ModelNotFoundError: the folder is not a saved classifier.
+        """
+        folder = Path(folder)
+        meta_path = folder / _META
+        if not meta_path.exists():
+            raise ModelNotFoundError(f"{folder} holds no saved classifier ({_META} is missing).")
+        meta = json.loads(meta_path.read_text())
+        model = get_family(meta["family"]).load(folder / _MODEL_DIR)
+        return cls(Preprocessor(meta["preprocessing"]["variant"]), model, float(meta["threshold"]))
+
+
+def folder_size_mb(folder: Path) -> float:
+    """Total size of the files under ``folder`` in MB."""
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()) / 1e6

@@ -1,0 +1,198 @@
+"""Command line: ``python -m core {train,compare,predict,up}``.
+
+Every user error ends with one clear line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from core.config import PREPROCESSING_VARIANTS, PROFILES, SPLIT_STRATEGIES, PipelineConfig, get_profile
+from core.errors import CoreError
+
+logger = logging.getLogger("core")
+
+
+def _add_tracking(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tracking-uri",
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else the SQLite store in .mlflow/)",
+    )
+
+
+def _add_training(parser: argparse.ArgumentParser) -> None:
+    from core.models import FAMILIES
+
+    parser.add_argument("--profile", default="quick", choices=list(PROFILES), help="named settings (default: quick)")
+    parser.add_argument(
+        "--model", nargs="+", choices=list(FAMILIES), metavar="FAMILY", help=f"model families ({', '.join(FAMILIES)})"
+    )
+    parser.add_argument(
+        "--preprocessing",
+        nargs="+",
+        choices=PREPROCESSING_VARIANTS,
+        metavar="VARIANT",
+        help=f"variants ({', '.join(PREPROCESSING_VARIANTS)})",
+    )
+    parser.add_argument("--data", type=Path, help="Sentiment140-format CSV (default: the shared subset)")
+    parser.add_argument("--max-rows", type=int, help="stratified subsample before the split")
+    parser.add_argument("--split", choices=SPLIT_STRATEGIES, help="split strategy (default: stratified)")
+    parser.add_argument("--seed", type=int, help="seed of the split and of training")
+    parser.add_argument("--no-ood", action="store_true", help="skip the out-of-domain twitter_samples check")
+    _add_tracking(parser)
+
+
+def build_config(args: argparse.Namespace) -> PipelineConfig:
+    """The pipeline config of a profile with the command-line overrides applied."""
+    config = get_profile(args.profile)
+    data = dataclasses.replace(
+        config.data,
+        path=args.data or config.data.path,
+        max_rows=args.max_rows if args.max_rows is not None else config.data.max_rows,
+        ood=config.data.ood and not args.no_ood,
+    )
+    split = dataclasses.replace(
+        config.split,
+        strategy=args.split or config.split.strategy,
+        seed=config.split.seed if args.seed is None else args.seed,
+    )
+    tracking = dataclasses.replace(config.tracking, tracking_uri=args.tracking_uri or config.tracking.tracking_uri)
+    return dataclasses.replace(
+        config,
+        families=tuple(args.model or config.families),
+        preprocessing=tuple(args.preprocessing or config.preprocessing),
+        seed=config.seed if args.seed is None else args.seed,
+        data=data,
+        split=split,
+        tracking=tracking,
+    )
+
+
+def _tracking_config(args: argparse.Namespace) -> PipelineConfig:
+    config = PipelineConfig()
+    config.tracking.tracking_uri = args.tracking_uri
+    return config
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train, register and promote; print the champion."""
+    from core.training import run_pipeline
+
+    config = build_config(args)
+    result = run_pipeline(config)
+    metric = config.evaluation.selection_metric
+    for run in result.runs:
+        print(
+            f"{run.family:>10} {run.preprocessing:<10} v{run.version}  "
+            f"val_{metric}={run.metrics['selection_score']:.4f}  test_roc_auc={run.metrics['test_roc_auc']:.4f}"
+        )
+    if result.champion:
+        c = result.champion
+        name = config.tracking.registered_model
+        print(f"champion: {name} v{c.version} ({c.family}, {c.preprocessing}), val_{metric}={c.score:.4f}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Print the comparison table and write it as CSV and Markdown."""
+    from core.comparison import comparison_table, format_markdown, write_table
+    from core.tracking import configure_tracking
+
+    config = _tracking_config(args)
+    configure_tracking(config.tracking)
+    table = comparison_table(config.tracking, args.metric)
+    if table.empty:
+        print("No finished training run yet: run `python -m core train --profile quick` first.")
+        return 1
+    print(format_markdown(table))
+    csv_path, md_path = write_table(table, args.output_dir or config.reports_dir)
+    print(f"\nwritten: {csv_path} and {md_path}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Predict tweets with the champion (or a given alias/version)."""
+    from core.predictor import Predictor
+
+    config = _tracking_config(args)
+    predictor = Predictor(config.tracking, alias=args.alias, version=args.version)
+    texts = [t for t in args.texts if t.strip()]
+    if not texts:
+        raise CoreError("Give at least one non-empty tweet to predict.")
+    for p in predictor.predict(texts):
+        print(f"{p.label}\t{p.probability_negative:.4f}\t{p.text}")
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """The main job: train the profile if no champion exists, then show the comparison."""
+    from core.registry import alias_version
+    from core.tracking import configure_tracking
+
+    config = build_config(args)
+    configure_tracking(config.tracking)
+    if alias_version(config.tracking) is None:
+        print(f"No champion yet: training the '{config.profile}' profile.", flush=True)
+        cmd_train(args)
+    else:
+        print(f"Champion already registered (v{alias_version(config.tracking)}); skipping training.")
+    args.metric = config.evaluation.selection_metric
+    args.output_dir = None
+    return cmd_compare(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m core`` argument parser."""
+    parser = argparse.ArgumentParser(prog="python -m core", description="Air Paradise tweet sentiment pipeline.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train model families, register them, promote the champion")
+    _add_training(train)
+    train.set_defaults(func=cmd_train)
+
+    compare = sub.add_parser("compare", help="comparison table of all runs (printed, CSV, Markdown)")
+    compare.add_argument("--metric", default="f1_negative", help="metric to rank by (default: f1_negative)")
+    compare.add_argument("--output-dir", type=Path, help="where to write comparison.csv/.md (default: reports/)")
+    _add_tracking(compare)
+    compare.set_defaults(func=cmd_compare)
+
+    predict = sub.add_parser("predict", help="predict tweets with the champion")
+    predict.add_argument("texts", nargs="+", metavar="TWEET")
+    predict.add_argument("--alias", help="registry alias (default: champion)")
+    predict.add_argument("--version", help="registered version number (overrides --alias)")
+    _add_tracking(predict)
+    predict.set_defaults(func=cmd_predict)
+
+    up = sub.add_parser("up", help="main job: train the quick profile if no champion exists, then compare")
+    _add_training(up)
+    up.set_defaults(func=cmd_up)
+    return parser
+
+
+def _quiet_libraries() -> None:
+    for name in ("mlflow", "alembic", "urllib3", "git"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+    )
+    _quiet_libraries()
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except CoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,251 @@
+"""Every hyper-parameter and path of the pipeline, in one typed place.
+
+One dataclass per concern, validated in ``__post_init__``. Named profiles (``tiny``,
+``quick``, ``full``) are instances built by :func:`get_profile`; the CLI, the console and
+the tests all build the same :class:`PipelineConfig`, and the whole of it is logged to
+MLflow as parameters (see :func:`flatten`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = PROJECT_ROOT.parent / "shared"
+DEFAULT_DATA_PATH = SHARED_DIR / "data" / "sentiment140" / "sentiment140_train_subset.csv"
+DEFAULT_NLTK_DATA = SHARED_DIR / "nltk_data"
+DEFAULT_STORE_DIR = PROJECT_ROOT / ".mlflow"
+DEFAULT_CACHE_DIR = PROJECT_ROOT / ".cache"
+DEFAULT_REPORTS_DIR = PROJECT_ROOT / "reports"
+
+PREPROCESSING_VARIANTS = ("none", "lemmatize", "stem")
+SPLIT_STRATEGIES = ("stratified", "time")
+METRICS = ("f1_negative", "roc_auc", "pr_auc", "accuracy", "f1_macro")
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+def _fraction(value: float, name: str) -> None:
+    _check(0.0 < value < 1.0, f"{name} must be between 0 and 1 (exclusive), got {value}.")
+
+
+@dataclass
+class DataConfig:
+    """Where the tweets come from and how many are used."""
+
+    path: Path = DEFAULT_DATA_PATH
+    """Sentiment140-format CSV (6 columns, no header, latin-1). The full 1.6M-row file works too."""
+    max_rows: int | None = None
+    """Class-stratified, seeded subsample taken before the split (``None``: every row)."""
+    nltk_data: Path | None = None
+    """NLTK data folder; ``None``: ``$NLTK_DATA``, else ``../shared/nltk_data``."""
+    ood_max_rows: int | None = None
+    """How many stripped ``twitter_samples`` tweets to score out of domain (``None``: all 10,000)."""
+    ood: bool = True
+    """Score every model on NLTK ``twitter_samples`` with emoticons stripped."""
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        if self.nltk_data is not None:
+            self.nltk_data = Path(self.nltk_data)
+        _check(self.max_rows is None or self.max_rows >= 20, "data.max_rows must be at least 20.")
+        _check(
+            self.ood_max_rows is None or self.ood_max_rows >= 10,
+            "data.ood_max_rows must be at least 10.",
+        )
+
+    def resolved_nltk_data(self) -> Path:
+        """The NLTK data folder actually used: config, then ``$NLTK_DATA``, then the shared one."""
+        if self.nltk_data is not None:
+            return self.nltk_data
+        env = os.environ.get("NLTK_DATA")
+        return Path(env.split(os.pathsep)[0]) if env else DEFAULT_NLTK_DATA
+
+
+@dataclass
+class SplitConfig:
+    """How tweets are divided into train / validation / test (decided before any fitting)."""
+
+    strategy: str = "stratified"
+    """``stratified``: random, stratified by class x month; ``time``: newest tweets held out."""
+    val_fraction: float = 0.1
+    test_fraction: float = 0.1
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        _check(
+            self.strategy in SPLIT_STRATEGIES,
+            f"split.strategy must be one of {', '.join(SPLIT_STRATEGIES)}, got '{self.strategy}'.",
+        )
+        _fraction(self.val_fraction, "split.val_fraction")
+        _fraction(self.test_fraction, "split.test_fraction")
+        _check(
+            self.val_fraction + self.test_fraction < 0.9,
+            "split.val_fraction + split.test_fraction must leave at least 10% for training.",
+        )
+
+
+@dataclass
+class TfidfConfig:
+    """Bag-of-words baseline: word + character TF-IDF, logistic regression."""
+
+    word_ngram_max: int = 2
+    char_ngram_min: int = 2
+    char_ngram_max: int = 5
+    use_char_ngrams: bool = True
+    min_df: int = 2
+    max_features: int | None = 300_000
+    C: float = 2.0
+    """Inverse regularisation strength of the logistic regression."""
+    max_iter: int = 2000
+
+    def __post_init__(self) -> None:
+        _check(self.word_ngram_max >= 1, "tfidf.word_ngram_max must be at least 1.")
+        _check(
+            1 <= self.char_ngram_min <= self.char_ngram_max,
+            "tfidf.char_ngram_min must be at least 1 and not above tfidf.char_ngram_max.",
+        )
+        _check(self.min_df >= 1, "tfidf.min_df must be at least 1.")
+        _check(self.C > 0, "tfidf.C must be positive.")
+
+
+@dataclass
+class ModelsConfig:
+    """Hyper-parameters of each model family, one field per family."""
+
+    tfidf: TfidfConfig = field(default_factory=TfidfConfig)
+
+    def for_family(self, family: str) -> Any:
+        """The config object of one family."""
+        try:
+            return getattr(self, family)
+        except AttributeError:
+            raise ConfigError(f"No configuration for model family '{family}'.") from None
+
+
+@dataclass
+class EvaluationConfig:
+    """What 'better' means: the selection metric and how the decision threshold is chosen."""
+
+    selection_metric: str = "f1_negative"
+    """Metric on validation that ranks runs and picks the champion (see the README)."""
+    threshold_metric: str = "f1_negative"
+    """The decision threshold on P(negative) maximises this metric on validation."""
+
+    def __post_init__(self) -> None:
+        _check(
+            self.selection_metric in METRICS,
+            f"evaluation.selection_metric must be one of {', '.join(METRICS)}.",
+        )
+        _check(
+            self.threshold_metric in ("f1_negative", "accuracy", "f1_macro"),
+            "evaluation.threshold_metric must be f1_negative, accuracy or f1_macro.",
+        )
+
+
+@dataclass
+class TrackingConfig:
+    """MLflow tracking store, experiment and model registry names."""
+
+    tracking_uri: str | None = None
+    """``None``: ``$MLFLOW_TRACKING_URI``, else a SQLite store in ``.mlflow/`` of the project."""
+    store_dir: Path = DEFAULT_STORE_DIR
+    experiment: str = "air-paradise-sentiment"
+    registered_model: str = "air-paradise-sentiment"
+    champion_alias: str = "champion"
+
+    def __post_init__(self) -> None:
+        self.store_dir = Path(self.store_dir)
+        _check(bool(self.experiment.strip()), "tracking.experiment must not be empty.")
+        _check(bool(self.registered_model.strip()), "tracking.registered_model must not be empty.")
+
+
+@dataclass
+class PipelineConfig:
+    """The whole configuration of one training session."""
+
+    profile: str = "custom"
+    families: tuple[str, ...] = ("tfidf",)
+    preprocessing: tuple[str, ...] = PREPROCESSING_VARIANTS
+    seed: int = 42
+    data: DataConfig = field(default_factory=DataConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    cache_dir: Path = DEFAULT_CACHE_DIR
+    reports_dir: Path = DEFAULT_REPORTS_DIR
+
+    def __post_init__(self) -> None:
+        self.families = tuple(self.families)
+        self.preprocessing = tuple(self.preprocessing)
+        self.cache_dir = Path(self.cache_dir)
+        self.reports_dir = Path(self.reports_dir)
+        _check(bool(self.families), "At least one model family must be chosen.")
+        _check(bool(self.preprocessing), "At least one preprocessing variant must be chosen.")
+        for variant in self.preprocessing:
+            _check(
+                variant in PREPROCESSING_VARIANTS,
+                f"Unknown preprocessing variant '{variant}': choose from {', '.join(PREPROCESSING_VARIANTS)}.",
+            )
+        for family in self.families:
+            self.models.for_family(family)
+
+
+def _quick() -> PipelineConfig:
+    return PipelineConfig(profile="quick", data=DataConfig(max_rows=20_000, ood_max_rows=2_000))
+
+
+def _full() -> PipelineConfig:
+    return PipelineConfig(profile="full")
+
+
+def _tiny() -> PipelineConfig:
+    """Seconds-long settings for tests and smoke checks."""
+    return PipelineConfig(
+        profile="tiny",
+        data=DataConfig(max_rows=1_500, ood_max_rows=300),
+        models=ModelsConfig(tfidf=TfidfConfig(max_features=20_000, char_ngram_max=4)),
+    )
+
+
+PROFILES = {"tiny": _tiny, "quick": _quick, "full": _full}
+
+
+def get_profile(name: str) -> PipelineConfig:
+    """A fresh config instance of the named profile.
+
+    Args:
+        name: one of ``tiny``, ``quick``, ``full``.
+
+    Returns:
+        A new :class:`PipelineConfig` the caller may modify.
+    """
+    try:
+        return PROFILES[name]()
+    except KeyError:
+        raise ConfigError(f"Unknown profile '{name}': choose from {', '.join(PROFILES)}.") from None
+
+
+def flatten(config: Any, prefix: str = "") -> dict[str, str]:
+    """The config as flat ``section.key -> str`` pairs, for MLflow parameters."""
+    out: dict[str, str] = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            out.update(flatten(value, key + "."))
+        elif isinstance(value, (tuple, list)):
+            out[key] = ",".join(map(str, value))
+        else:
+            out[key] = str(value)
+    return out

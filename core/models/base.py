@@ -1,0 +1,56 @@
+"""The one interface every model family implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+class SentimentModel(ABC):
+    """A model family: fit on preprocessed texts and labels, predict P(negative), save/load.
+
+    Texts reaching a family are already cleaned and preprocessed (see
+    :class:`core.classifier.SentimentClassifier`); labels are 1 = negative, 0 = positive.
+
+    Args:
+        config: the family's config dataclass (from :mod:`core.config`).
+        seed: random seed for everything the family draws.
+    """
+
+    family: ClassVar[str]
+    requirements: ClassVar[tuple[str, ...]] = ()
+    """Distribution names the family needs at inference (pinned into the MLflow model)."""
+
+    def __init__(self, config: Any, seed: int = 42) -> None:
+        self.config = config
+        self.seed = seed
+
+    @abstractmethod
+    def fit(
+        self,
+        train_texts: list[str],
+        train_labels: np.ndarray,
+        val_texts: list[str],
+        val_labels: np.ndarray,
+    ) -> dict[str, float]:
+        """Fit on train; validation is only for early stopping, never for fitting weights.
+
+        Returns:
+            Training facts worth logging (e.g. epochs run, vocabulary size).
+        """
+
+    @abstractmethod
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """P(negative) for each text, shape (n,), float64 in [0, 1]."""
+
+    @abstractmethod
+    def save(self, folder: Path) -> None:
+        """Write everything inference needs into ``folder`` (created by the caller)."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, folder: Path) -> SentimentModel:
+        """Rebuild a fitted model from ``folder``."""

@@ -1,0 +1,87 @@
+"""MLflow set-up and run logging: params, metrics, tags, the pyfunc model and its signature.
+
+The embedded default is a SQLite store and a local artifact folder under ``.mlflow/`` in the
+project; ``$MLFLOW_TRACKING_URI`` (or ``tracking.tracking_uri``) points at a server instead.
+Nothing happens on import: call :func:`configure_tracking` first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from pathlib import Path
+
+import mlflow
+from mlflow.tracking import MlflowClient
+
+from core.config import PROJECT_ROOT, TrackingConfig
+from core.errors import CoreError
+from core.pyfunc_model import ARTIFACT_KEY, SIGNATURE, pip_requirements
+
+logger = logging.getLogger(__name__)
+
+MODEL_ARTIFACT = "model"
+_ENTRY_FILE = Path(__file__).with_name("pyfunc_entry.py")
+
+
+def resolve_tracking_uri(config: TrackingConfig) -> str:
+    """Config URI, then ``$MLFLOW_TRACKING_URI``, then the embedded SQLite store."""
+    if config.tracking_uri:
+        return config.tracking_uri
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return os.environ["MLFLOW_TRACKING_URI"]
+    return f"sqlite:///{(config.store_dir / 'mlflow.db').resolve()}"
+
+
+def configure_tracking(config: TrackingConfig) -> str:
+    """Point MLflow at the store (creating the embedded one if needed) and the experiment.
+
+    Returns:
+        The tracking URI in use.
+    """
+    uri = resolve_tracking_uri(config)
+    if uri.startswith("sqlite:///") and not config.tracking_uri and not os.environ.get("MLFLOW_TRACKING_URI"):
+        config.store_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = MlflowClient()
+    try:
+        if client.get_experiment_by_name(config.experiment) is None:
+            artifact_location = None
+            if uri.startswith("sqlite:"):
+                artifact_location = (config.store_dir / "artifacts").resolve().as_uri()
+            client.create_experiment(config.experiment, artifact_location=artifact_location)
+    except mlflow.exceptions.MlflowException as exc:
+        raise CoreError(f"Cannot use the MLflow tracking store at {uri}: {exc.message}") from None
+    mlflow.set_experiment(config.experiment)
+    return uri
+
+
+def git_commit() -> str:
+    """The project's current git commit, or ``unknown`` outside a checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5, check=True
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def log_classifier(folder: Path, requirements: tuple[str, ...], input_example: list[str]) -> str:
+    """Log a saved classifier folder as a pyfunc model (with signature) in the active run.
+
+    Returns:
+        The logged model's URI.
+    """
+    info = mlflow.pyfunc.log_model(
+        name=MODEL_ARTIFACT,
+        python_model=str(_ENTRY_FILE),
+        artifacts={ARTIFACT_KEY: str(folder)},
+        signature=SIGNATURE,
+        input_example=input_example or None,
+        pip_requirements=pip_requirements(requirements),
+    )
+    return info.model_uri

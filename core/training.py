@@ -1,0 +1,195 @@
+"""The training pipeline: data -> split -> (family x preprocessing) runs -> registry -> champion.
+
+Each run fits on train only, picks its decision threshold on validation, is scored on
+validation, test and the stripped out-of-domain ``twitter_samples``, and is logged to MLflow
+with the servable pyfunc model, then registered. The champion is chosen on validation.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from tqdm.auto import tqdm
+
+from core.classifier import SentimentClassifier, folder_size_mb
+from core.config import PipelineConfig, flatten
+from core.data_loading import file_sha256, load_sentiment140, load_twitter_samples, stratified_sample
+from core.evaluation import choose_threshold, compute_metrics, timed
+from core.models import get_family
+from core.preprocessing import Preprocessor
+from core.registry import VersionInfo, promote_best, register
+from core.seeding import set_seeds
+from core.splitting import Split, split_data
+from core.tracking import configure_tracking, git_commit, log_classifier
+
+logger = logging.getLogger(__name__)
+
+_TIMING_SAMPLE = 1000
+
+
+@dataclass
+class PreparedData:
+    """The split (decided once, before any fitting) and the out-of-domain set."""
+
+    split: Split
+    ood: pd.DataFrame | None
+    data_sha256: str
+    _processed: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def parts(self) -> dict[str, pd.DataFrame]:
+        """Every evaluated part by name."""
+        parts = {"train": self.split.train, "val": self.split.val, "test": self.split.test}
+        if self.ood is not None:
+            parts["ood"] = self.ood
+        return parts
+
+    def processed(self, preprocessor: Preprocessor) -> dict[str, list[str]]:
+        """Preprocessed texts of every part for one variant (computed once per variant)."""
+        if preprocessor.variant not in self._processed:
+            self._processed[preprocessor.variant] = {
+                name: preprocessor.transform(frame["text"], progress=name == "train")
+                for name, frame in self.parts().items()
+            }
+        return self._processed[preprocessor.variant]
+
+
+@dataclass
+class RunResult:
+    """What one training run produced."""
+
+    run_id: str
+    family: str
+    preprocessing: str
+    version: str
+    metrics: dict[str, float]
+
+
+@dataclass
+class PipelineResult:
+    """All runs of a pipeline session and the champion after promotion."""
+
+    runs: list[RunResult]
+    champion: VersionInfo | None
+
+
+def prepare_data(config: PipelineConfig) -> PreparedData:
+    """Load, subsample and split the tweets; load the out-of-domain set."""
+    frame = load_sentiment140(config.data.path)
+    frame = stratified_sample(frame, config.data.max_rows, config.split.seed)
+    split = split_data(frame, config.split)
+    ood = None
+    if config.data.ood:
+        ood = load_twitter_samples(config.data.resolved_nltk_data(), config.data.ood_max_rows, config.split.seed)
+    logger.info("Split sizes: %s", split.sizes())
+    return PreparedData(split, ood, file_sha256(config.data.path))
+
+
+def fit_classifier(
+    family: str, variant: str, data: PreparedData, config: PipelineConfig
+) -> tuple[SentimentClassifier, dict[str, float]]:
+    """Fit one family on train and choose its threshold on validation.
+
+    Returns:
+        The classifier and the training facts (including ``train_time_s``).
+    """
+    set_seeds(config.seed)
+    preprocessor = Preprocessor(variant, config.data.resolved_nltk_data())
+    texts = data.processed(preprocessor)
+    model = get_family(family)(config.models.for_family(family), seed=config.seed)
+    start = time.perf_counter()
+    facts = model.fit(
+        texts["train"], data.split.train["label"].to_numpy(), texts["val"], data.split.val["label"].to_numpy()
+    )
+    facts["train_time_s"] = time.perf_counter() - start
+    threshold = choose_threshold(
+        data.split.val["label"].to_numpy(), model.predict_proba(texts["val"]), config.evaluation.threshold_metric
+    )
+    return SentimentClassifier(preprocessor, model, threshold), facts
+
+
+def evaluate_classifier(classifier: SentimentClassifier, data: PreparedData) -> dict[str, float]:
+    """Metrics on val, test and out of domain (prefixed), and inference time per 1,000 raw tweets."""
+    texts = data.processed(classifier.preprocessor)
+    metrics: dict[str, float] = {}
+    for name, frame in data.parts().items():
+        if name == "train":
+            continue
+        probabilities = classifier.model.predict_proba(texts[name])
+        for key, value in compute_metrics(frame["label"].to_numpy(), probabilities, classifier.threshold).items():
+            metrics[f"{name}_{key}"] = float(value)
+    sample = data.split.test["text"].tolist()[:_TIMING_SAMPLE]
+    _, seconds = timed(lambda: classifier.predict_proba(sample))
+    metrics["inference_s_per_1000"] = seconds * 1000 / max(1, len(sample))
+    metrics["threshold"] = classifier.threshold
+    return metrics
+
+
+def _run_params(family: str, variant: str, data: PreparedData, config: PipelineConfig) -> dict[str, str]:
+    params = {
+        key: value
+        for key, value in flatten(config).items()
+        if not key.startswith("models.") or key.startswith(f"models.{family}.")
+    }
+    params.update(family=family, preprocessing=variant, **{f"n_{k}": str(v) for k, v in data.split.sizes().items()})
+    if data.ood is not None:
+        params["n_ood"] = str(len(data.ood))
+    return params
+
+
+def train_and_log(family: str, variant: str, data: PreparedData, config: PipelineConfig) -> RunResult:
+    """One MLflow run: fit, evaluate, log params/metrics/tags/model, register a version."""
+    tags = {
+        "family": family,
+        "preprocessing": variant,
+        "profile": config.profile,
+        "git_commit": git_commit(),
+        "data_sha256": data.data_sha256,
+        "split_seed": str(config.split.seed),
+        "split_strategy": config.split.strategy,
+    }
+    with mlflow.start_run(run_name=f"{family}-{variant}", tags=tags) as run:
+        mlflow.log_params(_run_params(family, variant, data, config))
+        classifier, facts = fit_classifier(family, variant, data, config)
+        metrics = {**facts, **evaluate_classifier(classifier, data)}
+        metrics["selection_score"] = metrics[f"val_{config.evaluation.selection_metric}"]
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = classifier.save(Path(tmp) / "classifier")
+            metrics["model_size_mb"] = folder_size_mb(folder)
+            model_uri = log_classifier(folder, classifier.model.requirements, data.split.test["text"].tolist()[:3])
+        mlflow.log_metrics(metrics)
+        version = register(model_uri, config.tracking.registered_model, {"family": family, "preprocessing": variant})
+        mlflow.set_tag("registered_version", version)
+    logger.info(
+        "%s-%s: val_%s=%.4f test_roc_auc=%.4f",
+        family,
+        variant,
+        config.evaluation.selection_metric,
+        metrics["selection_score"],
+        metrics["test_roc_auc"],
+    )
+    return RunResult(run.info.run_id, family, variant, version, metrics)
+
+
+def run_pipeline(config: PipelineConfig) -> PipelineResult:
+    """Train every (family, preprocessing) pair of the config and promote the champion.
+
+    Args:
+        config: the whole pipeline configuration.
+
+    Returns:
+        The runs and the champion version.
+    """
+    configure_tracking(config.tracking)
+    data = prepare_data(config)
+    pairs = [(f, v) for f in config.families for v in config.preprocessing]
+    runs = []
+    for family, variant in tqdm(pairs, desc="training runs", unit="run"):
+        runs.append(train_and_log(family, variant, data, config))
+    champion = promote_best(config.tracking, config.evaluation.selection_metric)
+    return PipelineResult(runs, champion)

@@ -1,0 +1,65 @@
+"""Shared fixtures: a small real-data CSV, a tiny config on a temporary SQLite MLflow store,
+and one tiny pipeline run reused by the tests that inspect its results."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from core.config import DEFAULT_DATA_PATH, DEFAULT_NLTK_DATA, PipelineConfig, TrackingConfig, get_profile
+
+
+@pytest.fixture(autouse=True)
+def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No hub, no ambient tracking server, NLTK data from the shared folder."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setenv("NLTK_DATA", str(DEFAULT_NLTK_DATA))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
+def write_subset(source: Path, target: Path, every: int) -> Path:
+    """Copy every ``every``-th raw line of ``source`` (both classes, original bytes)."""
+    lines = source.read_bytes().splitlines(keepends=True)
+    target.write_bytes(b"".join(lines[::every]))
+    return target
+
+
+@pytest.fixture(scope="session")
+def small_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 2,000 real tweets of both classes in the original format."""
+    return write_subset(DEFAULT_DATA_PATH, tmp_path_factory.mktemp("data") / "small.csv", every=30)
+
+
+def tiny_config(data_path: Path, store: Path) -> PipelineConfig:
+    """The tiny profile on ``data_path``, tracking into a SQLite store under ``store``."""
+    config = get_profile("tiny")
+    return dataclasses.replace(
+        config,
+        data=dataclasses.replace(config.data, path=data_path, max_rows=None),
+        tracking=TrackingConfig(store_dir=store / ".mlflow"),
+        cache_dir=store / ".cache",
+        reports_dir=store / "reports",
+    )
+
+
+@pytest.fixture(scope="session")
+def trained(small_csv: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One real tiny pipeline run (TF-IDF x 3 preprocessing variants) into a fresh SQLite store."""
+    from core.training import run_pipeline
+
+    config = tiny_config(small_csv, tmp_path_factory.mktemp("store"))
+    result = run_pipeline(config)
+    return config, result
+
+
+@pytest.fixture
+def tracking(trained):
+    """Re-point MLflow at the session's tiny store (other tests may have moved it)."""
+    from core.tracking import configure_tracking
+
+    config, _ = trained
+    configure_tracking(config.tracking)
+    return config.tracking
