@@ -62,6 +62,11 @@ def build_config(args: argparse.Namespace) -> PipelineConfig:
         seed=config.split.seed if args.seed is None else args.seed,
     )
     tracking = dataclasses.replace(config.tracking, tracking_uri=args.tracking_uri or config.tracking.tracking_uri)
+    if args.preprocessing:  # an explicit choice applies to every family, pinned or not
+        for f in dataclasses.fields(config.models):
+            family_config = getattr(config.models, f.name)
+            if hasattr(family_config, "preprocessing"):
+                family_config.preprocessing = None
     return dataclasses.replace(
         config,
         families=tuple(args.model or config.families),

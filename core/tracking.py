@@ -44,8 +44,7 @@ def configure_tracking(config: TrackingConfig) -> str:
     if uri.startswith("sqlite:///") and not config.tracking_uri and not os.environ.get("MLFLOW_TRACKING_URI"):
         config.store_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    _set_uri_keeping_environment(uri)
     client = MlflowClient()
     try:
         if client.get_experiment_by_name(config.experiment) is None:
@@ -57,6 +56,21 @@ def configure_tracking(config: TrackingConfig) -> str:
         raise CoreError(f"Cannot use the MLflow tracking store at {uri}: {exc.message}") from None
     mlflow.set_experiment(config.experiment)
     return uri
+
+
+def _set_uri_keeping_environment(uri: str) -> None:
+    """Set MLflow's URIs without letting MLflow export ``MLFLOW_TRACKING_URI`` to the environment.
+
+    MLflow copies the URI into the environment; a later configuration in the same process
+    (another store, a test) would then take it for the user's choice.
+    """
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    if before is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = before
 
 
 def git_commit() -> str:

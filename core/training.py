@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
@@ -68,6 +69,7 @@ class RunResult:
     preprocessing: str
     version: str
     metrics: dict[str, float]
+    classifier: SentimentClassifier | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -90,6 +92,13 @@ def prepare_data(config: PipelineConfig) -> PreparedData:
     return PreparedData(split, ood, file_sha256(config.data.path))
 
 
+def train_subset(labels: pd.Series, max_samples: int | None, seed: int) -> np.ndarray:
+    """Positions of a class-stratified, seeded subset of the training split (all when no cap)."""
+    positions = pd.Series(np.arange(len(labels)), index=labels.index)
+    frame = pd.DataFrame({"label": labels.to_numpy()}, index=positions.to_numpy())
+    return np.sort(stratified_sample(frame, max_samples, seed).index.to_numpy())
+
+
 def fit_classifier(
     family: str, variant: str, data: PreparedData, config: PipelineConfig
 ) -> tuple[SentimentClassifier, dict[str, float]]:
@@ -98,15 +107,21 @@ def fit_classifier(
     Returns:
         The classifier and the training facts (including ``train_time_s``).
     """
-    set_seeds(config.seed)
+    family_config = config.models.for_family(family)
+    model = get_family(family)(family_config, seed=config.seed, cache_dir=config.cache_dir)
+    set_seeds(config.seed)  # after the family import, so its framework is seeded too
     preprocessor = Preprocessor(variant, config.data.resolved_nltk_data())
     texts = data.processed(preprocessor)
-    model = get_family(family)(config.models.for_family(family), seed=config.seed)
+    keep = train_subset(data.split.train["label"], getattr(family_config, "max_train_samples", None), config.seed)
     start = time.perf_counter()
     facts = model.fit(
-        texts["train"], data.split.train["label"].to_numpy(), texts["val"], data.split.val["label"].to_numpy()
+        [texts["train"][i] for i in keep],
+        data.split.train["label"].to_numpy()[keep],
+        texts["val"],
+        data.split.val["label"].to_numpy(),
     )
     facts["train_time_s"] = time.perf_counter() - start
+    facts["n_train_used"] = float(len(keep))
     threshold = choose_threshold(
         data.split.val["label"].to_numpy(), model.predict_proba(texts["val"]), config.evaluation.threshold_metric
     )
@@ -173,7 +188,7 @@ def train_and_log(family: str, variant: str, data: PreparedData, config: Pipelin
         metrics["selection_score"],
         metrics["test_roc_auc"],
     )
-    return RunResult(run.info.run_id, family, variant, version, metrics)
+    return RunResult(run.info.run_id, family, variant, version, metrics, classifier)
 
 
 def run_pipeline(config: PipelineConfig) -> PipelineResult:
@@ -187,7 +202,7 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
     """
     configure_tracking(config.tracking)
     data = prepare_data(config)
-    pairs = [(f, v) for f in config.families for v in config.preprocessing]
+    pairs = [(f, v) for f in config.families for v in config.variants_for(f)]
     runs = []
     for family, variant in tqdm(pairs, desc="training runs", unit="run"):
         runs.append(train_and_log(family, variant, data, config))

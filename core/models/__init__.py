@@ -14,6 +14,11 @@ from core.models.base import SentimentModel
 
 FAMILIES: dict[str, str] = {
     "tfidf": "core.models.tfidf:TfidfModel",
+    "keras_embedding": "core.models.keras_embedding:KerasEmbeddingModel",
+    "lstm_word2vec": "core.models.keras_lstm:Word2VecLstmModel",
+    "lstm_fasttext": "core.models.keras_lstm:FastTextLstmModel",
+    "use": "core.models.use:UseModel",
+    "bert": "core.models.bert:BertModel",
 }
 
 

@@ -18,15 +18,18 @@ class SentimentModel(ABC):
     Args:
         config: the family's config dataclass (from :mod:`core.config`).
         seed: random seed for everything the family draws.
+        cache_dir: a folder for derived data worth keeping between runs (e.g. embeddings),
+            keyed by what produced it; ``None`` disables caching.
     """
 
     family: ClassVar[str]
     requirements: ClassVar[tuple[str, ...]] = ()
     """Distribution names the family needs at inference (pinned into the MLflow model)."""
 
-    def __init__(self, config: Any, seed: int = 42) -> None:
+    def __init__(self, config: Any, seed: int = 42, cache_dir: Path | None = None) -> None:
         self.config = config
         self.seed = seed
+        self.cache_dir = cache_dir
 
     @abstractmethod
     def fit(

@@ -23,8 +23,8 @@ class TfidfModel(SentimentModel):
     family = "tfidf"
     requirements = ("scikit-learn", "joblib")
 
-    def __init__(self, config: TfidfConfig | None = None, seed: int = 42) -> None:
-        super().__init__(config or TfidfConfig(), seed)
+    def __init__(self, config: TfidfConfig | None = None, seed: int = 42, cache_dir: Path | None = None) -> None:
+        super().__init__(config or TfidfConfig(), seed, cache_dir)
         self.pipeline: Pipeline | None = None
 
     def _build(self) -> Pipeline:
