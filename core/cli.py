@@ -44,6 +44,8 @@ def _add_training(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", choices=SPLIT_STRATEGIES, help="split strategy (default: stratified)")
     parser.add_argument("--seed", type=int, help="seed of the split and of training")
     parser.add_argument("--no-ood", action="store_true", help="skip the out-of-domain twitter_samples check")
+    parser.add_argument("--tune", nargs="+", metavar="FAMILY", help="tune these families with Optuna first")
+    parser.add_argument("--trials", type=int, help="Optuna trials per tuned family")
     _add_tracking(parser)
 
 
@@ -67,8 +69,14 @@ def build_config(args: argparse.Namespace) -> PipelineConfig:
             family_config = getattr(config.models, f.name)
             if hasattr(family_config, "preprocessing"):
                 family_config.preprocessing = None
+    tuning = dataclasses.replace(
+        config.tuning,
+        families=tuple(args.tune) if args.tune is not None else config.tuning.families,
+        n_trials=args.trials or config.tuning.n_trials,
+    )
     return dataclasses.replace(
         config,
+        tuning=tuning,
         families=tuple(args.model or config.families),
         preprocessing=tuple(args.preprocessing or config.preprocessing),
         seed=config.seed if args.seed is None else args.seed,

@@ -36,6 +36,8 @@ def comparison_table(config: TrackingConfig, metric: str = "f1_negative") -> pd.
     """
     columns = [(src.format(metric=metric), dst.format(metric=metric)) for src, dst in _COLUMNS]
     runs = mlflow.search_runs(experiment_names=[config.experiment], filter_string="attributes.status = 'FINISHED'")
+    if "tags.tuning_trial" in runs:  # nested Optuna trials are not models of their own
+        runs = runs[runs["tags.tuning_trial"].isna()]
     if runs.empty:
         return pd.DataFrame(columns=[dst for _, dst in columns])
     table = pd.DataFrame({dst: runs[src] if src in runs else None for src, dst in columns})

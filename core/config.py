@@ -273,6 +273,74 @@ class EvaluationConfig:
         )
 
 
+@dataclass(frozen=True)
+class Param:
+    """One dimension of a hyper-parameter search space."""
+
+    kind: str
+    """``float``, ``int`` or ``categorical``."""
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple[Any, ...] = ()
+
+    def __post_init__(self) -> None:
+        kinds = ("float", "int", "categorical")
+        _check(self.kind in kinds, f"Param.kind must be float, int or categorical, got '{self.kind}'.")
+        if self.kind == "categorical":
+            _check(bool(self.choices), "A categorical Param needs choices.")
+        else:
+            _check(
+                self.low is not None and self.high is not None and self.low <= self.high,
+                "A numeric Param needs low <= high.",
+            )
+
+
+def _default_search_spaces() -> dict[str, dict[str, Param]]:
+    return {
+        "tfidf": {
+            "C": Param("float", 0.1, 30.0, log=True),
+            "word_ngram_max": Param("int", 1, 3),
+            "char_ngram_max": Param("int", 3, 6),
+        },
+        "keras_embedding": {
+            "learning_rate": Param("float", 3e-4, 1e-2, log=True),
+            "dropout": Param("float", 0.0, 0.6),
+            "embedding_dim": Param("categorical", choices=(32, 64, 128)),
+            "batch_size": Param("categorical", choices=(64, 128, 256)),
+            "epochs": Param("int", 2, 8),
+        },
+        "bert": {
+            "learning_rate": Param("float", 1e-5, 1e-4, log=True),
+            "batch_size": Param("categorical", choices=(16, 32)),
+            "weight_decay": Param("float", 0.0, 0.1),
+        },
+    }
+
+
+@dataclass
+class TuningConfig:
+    """Hyper-parameter optimisation with Optuna; every trial is a nested MLflow run.
+
+    The final model of a tuned family is trained with the best trial's values, in the
+    family's parent run.
+    """
+
+    families: tuple[str, ...] = ()
+    """Families to tune before their final training (empty: no tuning)."""
+    n_trials: int = 8
+    timeout_s: float | None = None
+    """Stop starting new trials after this many seconds (``None``: run all trials)."""
+    search_spaces: dict[str, dict[str, Param]] = field(default_factory=_default_search_spaces)
+    """Family -> {config field -> Param}."""
+
+    def __post_init__(self) -> None:
+        self.families = tuple(self.families)
+        _check(self.n_trials >= 1, "tuning.n_trials must be at least 1.")
+        for family in self.families:
+            _check(family in self.search_spaces, f"tuning: no search space for family '{family}'.")
+
+
 @dataclass
 class TrackingConfig:
     """MLflow tracking store, experiment and model registry names."""
@@ -303,6 +371,7 @@ class PipelineConfig:
     split: SplitConfig = field(default_factory=SplitConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    tuning: TuningConfig = field(default_factory=TuningConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     cache_dir: Path = DEFAULT_CACHE_DIR
     reports_dir: Path = DEFAULT_REPORTS_DIR
@@ -321,6 +390,10 @@ class PipelineConfig:
             )
         for family in self.families:
             self.models.for_family(family)
+        for family in self.tuning.families:
+            config_fields = {f.name for f in dataclasses.fields(self.models.for_family(family))}
+            unknown = set(self.tuning.search_spaces[family]) - config_fields
+            _check(not unknown, f"tuning: {family} has no parameter(s) {', '.join(sorted(unknown))}.")
 
     def variants_for(self, family: str) -> tuple[str, ...]:
         """The preprocessing variants one family is trained on."""

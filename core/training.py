@@ -28,6 +28,7 @@ from core.registry import VersionInfo, promote_best, register
 from core.seeding import set_seeds
 from core.splitting import Split, split_data
 from core.tracking import configure_tracking, git_commit, log_classifier
+from core.tuning import tune_family, with_family_values
 
 logger = logging.getLogger(__name__)
 
@@ -149,8 +150,10 @@ def _run_params(family: str, variant: str, data: PreparedData, config: PipelineC
     params = {
         key: value
         for key, value in flatten(config).items()
-        if not key.startswith("models.") or key.startswith(f"models.{family}.")
+        if not key.startswith(("models.", "tuning.search_spaces")) or key.startswith(f"models.{family}.")
     }
+    if family in config.tuning.families:
+        params["tuning.search_space"] = str(config.tuning.search_spaces[family])
     params.update(family=family, preprocessing=variant, **{f"n_{k}": str(v) for k, v in data.split.sizes().items()})
     if data.ood is not None:
         params["n_ood"] = str(len(data.ood))
@@ -169,6 +172,9 @@ def train_and_log(family: str, variant: str, data: PreparedData, config: Pipelin
         "split_strategy": config.split.strategy,
     }
     with mlflow.start_run(run_name=f"{family}-{variant}", tags=tags) as run:
+        if family in config.tuning.families:
+            config = with_family_values(config, family, tune_family(family, variant, data, config))
+            mlflow.set_tag("tuned", "true")
         mlflow.log_params(_run_params(family, variant, data, config))
         classifier, facts = fit_classifier(family, variant, data, config)
         metrics = {**facts, **evaluate_classifier(classifier, data)}

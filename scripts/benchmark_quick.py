@@ -1,0 +1,64 @@
+"""Benchmark (not a test): train the ``quick`` profile end to end and print each family's times.
+
+Usage: ``.venv/bin/python scripts/benchmark_quick.py [--profile quick] [--model ...] [--keep-store]``
+
+Trains into a fresh temporary SQLite store (so the champion of ``.mlflow/`` is untouched)
+unless ``--tracking-uri`` is given, then prints, per run: training time, whole-run wall
+time (fit + evaluation + logging), inference time per 1,000 tweets and the scores, and the total.
+The target is all families in <= 15 minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+from core.config import get_profile  # noqa: E402
+from core.training import run_pipeline  # noqa: E402
+
+
+def main() -> int:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--model", nargs="+", help="families (default: the profile's)")
+    parser.add_argument("--tracking-uri", help="MLflow URI (default: a temporary SQLite store)")
+    args = parser.parse_args()
+
+    config = get_profile(args.profile)
+    with tempfile.TemporaryDirectory() as tmp:
+        tracking = dataclasses.replace(config.tracking, tracking_uri=args.tracking_uri or f"sqlite:///{tmp}/bench.db")
+        if not args.tracking_uri:
+            tracking.store_dir = Path(tmp)
+        config = dataclasses.replace(config, tracking=tracking, families=tuple(args.model or config.families))
+        start = time.perf_counter()
+        result = run_pipeline(config)
+        total = time.perf_counter() - start
+        client = MlflowClient()
+        header = f"{'run':<26}{'train s':>9}{'run s':>8}{'infer s/1k':>11}"
+        header += f"{'val F1neg':>10}{'test AUC':>9}{'OOD AUC':>9}"
+        print("\n" + header + "\n" + "-" * len(header))
+        for run in result.runs:
+            info = client.get_run(run.run_id).info
+            m = run.metrics
+            print(
+                f"{run.family + '-' + run.preprocessing:<26}{m['train_time_s']:>9.1f}"
+                f"{(info.end_time - info.start_time) / 1000:>8.1f}{m['inference_s_per_1000']:>11.2f}"
+                f"{m['val_f1_negative']:>10.4f}{m['test_roc_auc']:>9.4f}{m.get('ood_roc_auc', float('nan')):>9.4f}"
+            )
+        print(f"\ntotal wall time (data preparation included): {total:.0f} s = {total / 60:.1f} min")
+        if result.champion:
+            print(f"champion: v{result.champion.version} {result.champion.family}-{result.champion.preprocessing}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
