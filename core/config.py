@@ -210,6 +210,9 @@ class BertConfig:
     warmup_ratio: float = 0.1
     epochs: int = 1
     patience: int = 1
+    """Early stopping: epochs' worth of validation checks without improvement before stopping."""
+    evals_per_epoch: int = 2
+    """Validation-loss checks per epoch (a one-epoch run still gets a mid-epoch check)."""
     max_train_samples: int | None = None
     device: str = "auto"
     """``auto`` (CUDA when present), ``cpu`` or ``cuda``."""
@@ -219,6 +222,7 @@ class BertConfig:
         _neural_checks(self, "bert")
         _check(self.max_length >= 8, "bert.max_length must be at least 8.")
         _check(self.device in ("auto", "cpu", "cuda"), "bert.device must be auto, cpu or cuda.")
+        _check(self.evals_per_epoch >= 1, "bert.evals_per_epoch must be at least 1.")
 
 
 def _neural_checks(cfg: Any, name: str) -> None:
@@ -366,6 +370,7 @@ class PipelineConfig:
 
     profile: str = "custom"
     families: tuple[str, ...] = ("tfidf",)
+    """Model families to train, simplest first (profiles ``quick``/``full`` train all of them)."""
     preprocessing: tuple[str, ...] = PREPROCESSING_VARIANTS
     """Variants for families whose config does not pin its own ``preprocessing``."""
     seed: int = 42
@@ -403,12 +408,27 @@ class PipelineConfig:
         return tuple(pinned) if pinned else self.preprocessing
 
 
+ALL_FAMILIES = ("tfidf", "keras_embedding", "lstm_word2vec", "lstm_fasttext", "use", "bert")
+
+
 def _quick() -> PipelineConfig:
-    return PipelineConfig(profile="quick", data=DataConfig(max_rows=20_000, ood_max_rows=2_000))
+    """Every family in minutes on 2 cores: 20,000 tweets, BERT (MiniLM) fine-tuned for one epoch."""
+    return PipelineConfig(
+        profile="quick",
+        families=ALL_FAMILIES,
+        data=DataConfig(max_rows=20_000, ood_max_rows=2_000),
+        tuning=TuningConfig(families=("keras_embedding",), n_trials=6),
+    )
 
 
 def _full() -> PipelineConfig:
-    return PipelineConfig(profile="full")
+    """Every family on every row; BERT on the whole training split (a GPU is used when present)."""
+    return PipelineConfig(
+        profile="full",
+        families=ALL_FAMILIES,
+        models=ModelsConfig(bert=BertConfig(epochs=2)),
+        tuning=TuningConfig(families=("keras_embedding",), n_trials=20),
+    )
 
 
 def _tiny() -> PipelineConfig:

@@ -49,8 +49,8 @@ def configure_tracking(config: TrackingConfig) -> str:
     try:
         if client.get_experiment_by_name(config.experiment) is None:
             artifact_location = None
-            if uri.startswith("sqlite:"):
-                artifact_location = (config.store_dir / "artifacts").resolve().as_uri()
+            if uri.startswith("sqlite:///"):  # artifacts next to the database file
+                artifact_location = (Path(uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
             client.create_experiment(config.experiment, artifact_location=artifact_location)
     except mlflow.exceptions.MlflowException as exc:
         raise CoreError(f"Cannot use the MLflow tracking store at {uri}: {exc.message}") from None

