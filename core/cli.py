@@ -12,7 +12,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from core.config import PREPROCESSING_VARIANTS, PROFILES, SPLIT_STRATEGIES, PipelineConfig, get_profile
+from core.config import (
+    PREPROCESSING_VARIANTS,
+    PROFILES,
+    SPLIT_STRATEGIES,
+    PipelineConfig,
+    apply_override,
+    get_profile,
+)
 from core.errors import CoreError
 
 logger = logging.getLogger("core")
@@ -46,6 +53,13 @@ def _add_training(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-ood", action="store_true", help="skip the out-of-domain twitter_samples check")
     parser.add_argument("--tune", nargs="+", metavar="FAMILY", help="tune these families with Optuna first")
     parser.add_argument("--trials", type=int, help="Optuna trials per tuned family")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any setting, e.g. --set models.bert.checkpoint=bert-base-uncased (repeatable)",
+    )
     _add_tracking(parser)
 
 
@@ -74,7 +88,7 @@ def build_config(args: argparse.Namespace) -> PipelineConfig:
         families=tuple(args.tune) if args.tune is not None else config.tuning.families,
         n_trials=args.trials or config.tuning.n_trials,
     )
-    return dataclasses.replace(
+    config = dataclasses.replace(
         config,
         tuning=tuning,
         families=tuple(args.model or config.families),
@@ -84,6 +98,9 @@ def build_config(args: argparse.Namespace) -> PipelineConfig:
         split=split,
         tracking=tracking,
     )
+    for assignment in args.set:
+        config = apply_override(config, assignment)
+    return config
 
 
 def _tracking_config(args: argparse.Namespace) -> PipelineConfig:

@@ -471,3 +471,53 @@ def flatten(config: Any, prefix: str = "") -> dict[str, str]:
         else:
             out[key] = str(value)
     return out
+
+
+def _parse_value(raw: str, annotation: str, key: str) -> Any:
+    """Convert a command-line string to the type a dataclass field is annotated with."""
+    text = raw.strip()
+    if text.lower() == "none" and "None" in annotation:
+        return None
+    try:
+        if annotation.startswith("bool"):
+            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(text)
+            return text.lower() in ("true", "1", "yes")
+        if annotation.startswith("int"):
+            return int(text)
+        if annotation.startswith("float"):
+            return float(text)
+        if annotation.startswith("tuple"):
+            return tuple(part.strip() for part in text.split(",") if part.strip())
+        if annotation.startswith("Path"):
+            return Path(text)
+    except ValueError:
+        raise ConfigError(f"--set {key}: '{raw}' is not a valid {annotation.split(' ')[0]}.") from None
+    return text
+
+
+def apply_override(config: Any, assignment: str) -> Any:
+    """A copy of ``config`` with one ``dotted.key=value`` assignment applied and validated.
+
+    Example: ``apply_override(config, "models.bert.checkpoint=bert-base-uncased")``.
+
+    Raises:
+        ConfigError: malformed assignment, unknown key, or a value the field refuses.
+    """
+    key, sep, raw = assignment.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set takes key=value, got '{assignment}'.")
+    head, _, rest = key.strip().partition(".")
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    if head not in fields:
+        raise ConfigError(f"--set {key}: unknown setting '{head}' (choose from {', '.join(fields)}).")
+    current = getattr(config, head)
+    if rest:
+        if not dataclasses.is_dataclass(current):
+            raise ConfigError(f"--set {key}: '{head}' has no sub-settings.")
+        value = apply_override(current, f"{rest}={raw}")
+    else:
+        if dataclasses.is_dataclass(current):
+            raise ConfigError(f"--set {key}: '{head}' is a section; name one of its settings.")
+        value = _parse_value(raw, str(fields[head].type), key)
+    return dataclasses.replace(config, **{head: value})
