@@ -493,7 +493,7 @@ def _parse_value(raw: str, annotation: str, key: str) -> Any:
     return text
 
 
-def apply_override(config: Any, assignment: str) -> Any:
+def apply_override(config: Any, assignment: str, _prefix: str = "") -> Any:
     """A copy of ``config`` with one ``dotted.key=value`` assignment applied and validated.
 
     Example: ``apply_override(config, "models.bert.checkpoint=bert-base-uncased")``.
@@ -505,6 +505,7 @@ def apply_override(config: Any, assignment: str) -> Any:
     if not sep or not key.strip():
         raise ConfigError(f"--set takes key=value, got '{assignment}'.")
     head, _, rest = key.strip().partition(".")
+    key = _prefix + key.strip()
     fields = {f.name: f for f in dataclasses.fields(config)}
     if head not in fields:
         raise ConfigError(f"--set {key}: unknown setting '{head}' (choose from {', '.join(fields)}).")
@@ -512,7 +513,7 @@ def apply_override(config: Any, assignment: str) -> Any:
     if rest:
         if not dataclasses.is_dataclass(current):
             raise ConfigError(f"--set {key}: '{head}' has no sub-settings.")
-        value = apply_override(current, f"{rest}={raw}")
+        value = apply_override(current, f"{rest}={raw}", _prefix=f"{_prefix}{head}.")
     else:
         if dataclasses.is_dataclass(current):
             raise ConfigError(f"--set {key}: '{head}' is a section; name one of its settings.")

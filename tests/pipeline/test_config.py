@@ -31,7 +31,7 @@ def test_overrides_are_typed_and_validated() -> None:
     assert config.models.bert.max_train_samples == 4000
     assert config.models.lstm_word2vec.trainable_embedding is False
     assert config.data.max_rows is None and config.data.path == Path("/tmp/x.csv")
-    with pytest.raises(ConfigError, match="not a valid int"):
+    with pytest.raises(ConfigError, match="--set models.bert.max_length: 'long' is not a valid int"):
         apply_override(config, "models.bert.max_length=long")
     with pytest.raises(ConfigError, match="bert.max_length must be at least 8"):
         apply_override(config, "models.bert.max_length=4")
