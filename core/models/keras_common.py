@@ -75,8 +75,8 @@ def predict_probability(model: keras.Model, x: Any, batch_size: int = 256) -> np
 
 
 def save_model(model: keras.Model, folder: Path) -> None:
-    """Write the model (architecture, weights, preprocessing layers) as one ``.keras`` file."""
-    model.save(Path(folder) / MODEL_FILE)
+    """Write the model (architecture and weights, no optimizer state) as one ``.keras`` file."""
+    without_optimizer(model).save(Path(folder) / MODEL_FILE)
 
 
 def load_model(folder: Path, custom_objects: dict[str, Any] | None = None) -> keras.Model:
@@ -208,7 +208,7 @@ class TokenSequenceModel(SentimentModel):
     def save(self, folder: Path) -> None:
         """Write ``model.keras`` and ``keras_state.json`` (config, seed, vocabulary)."""
         self._check_fitted()
-        save_model(without_optimizer(self.model), folder)
+        save_model(self.model, folder)
         state = {
             "family": self.family,
             "seed": self.seed,
