@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 import mlflow.pyfunc
 from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
 
 from core.config import TrackingConfig
 from core.errors import ModelNotFoundError
 from core.pyfunc_model import to_texts
 from core.registry import model_uri
 from core.tracking import configure_tracking
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -23,25 +29,98 @@ class Prediction:
     probability_negative: float
 
 
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a served model is: registry identity and the facts of the run that trained it."""
+
+    name: str
+    version: str
+    run_id: str | None = None
+    family: str | None = None
+    preprocessing: str | None = None
+    threshold: float | None = None
+    selection_metric: str | None = None
+    """Name of the validation metric the champion was selected on (e.g. ``f1_negative``)."""
+    selection_value: float | None = None
+    """Its validation value for this model."""
+    trained_at: str | None = None
+    """ISO 8601 UTC start time of the training run."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        return asdict(self)
+
+
+def _iso(ms: int | None) -> str | None:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat() if ms else None
+
+
+def model_info(client: MlflowClient, name: str, version: str) -> ModelInfo:
+    """Registry and run facts of one model version (fields the store lacks are ``None``).
+
+    Args:
+        client: an MLflow client on the store that holds the model.
+        name: registered model name.
+        version: version number.
+    """
+    try:
+        mv = client.get_model_version(name, version)
+        run = client.get_run(mv.run_id)
+    except MlflowException as exc:
+        logger.warning("No run facts for %s v%s: %s", name, version, exc.message.splitlines()[0])
+        return ModelInfo(name, str(version))
+    params, metrics = run.data.params, run.data.metrics
+    metric = params.get("evaluation.selection_metric")
+    value = metrics.get(f"val_{metric}", metrics.get("selection_score")) if metric else metrics.get("selection_score")
+    return ModelInfo(
+        name=name,
+        version=str(version),
+        run_id=mv.run_id,
+        family=mv.tags.get("family", params.get("family")),
+        preprocessing=mv.tags.get("preprocessing", params.get("preprocessing")),
+        threshold=metrics.get("threshold"),
+        selection_metric=metric,
+        selection_value=value,
+        trained_at=_iso(run.info.start_time),
+    )
+
+
 class Predictor:
     """A registered pyfunc model, loaded once.
+
+    An alias is resolved to its version first and that exact version is loaded, so
+    :attr:`version` and :attr:`info` describe the loaded weights even if the alias moves.
 
     Args:
         config: tracking store and registered model name.
         alias: registry alias (default: the champion alias); ignored when ``version`` is set.
         version: a registered version number.
+
+    Raises:
+        ModelNotFoundError: the alias is unset, the version does not exist, or it cannot be loaded.
     """
 
     def __init__(self, config: TrackingConfig, alias: str | None = None, version: str | None = None) -> None:
-        configure_tracking(config)
+        tracking_uri = configure_tracking(config)
+        client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         self.uri = model_uri(config, alias, version)
+        if not version:
+            try:
+                version = str(
+                    client.get_model_version_by_alias(config.registered_model, alias or config.champion_alias).version
+                )
+            except MlflowException:
+                version = None  # loading the alias URI below raises the registry's own explanation
+        load_uri = model_uri(config, version=version) if version else self.uri
         try:
-            self.model = mlflow.pyfunc.load_model(self.uri)
+            self.model = mlflow.pyfunc.load_model(load_uri)
         except MlflowException as exc:
             raise ModelNotFoundError(
                 f"Cannot load {self.uri}: {exc.message.splitlines()[0].rstrip('.')}. "
                 "Train one first: python -m core train --profile quick"
             ) from None
+        self.version = str(version)
+        self.info = model_info(client, config.registered_model, self.version)
 
     def predict(self, texts: list[str] | str) -> list[Prediction]:
         """Predictions for raw tweets, in order."""

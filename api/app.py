@@ -1,0 +1,38 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from api.errors import register_error_handlers
+from api.model_holder import ModelHolder
+from api.routes import ApiState, bp
+from api.settings import ApiSettings
+from core.feedback_store import FeedbackStore
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(config: ApiSettings | None = None) -> Flask:
+    """Build the API: load the model once (the app starts even when that fails) and open the store.
+
+    Args:
+        config: settings (``None``: :meth:`ApiSettings.from_env`).
+
+    Returns:
+        The WSGI application.
+    """
+    settings = config or ApiSettings.from_env()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False
+    holder = ModelHolder(settings.tracking, alias=settings.model_alias, version=settings.model_version)
+    holder.start()
+    if not settings.api_key:
+        logger.warning("API_KEY is not set: /feedback and /model/reload will refuse every request.")
+    app.extensions["sentiment_api"] = ApiState(settings, holder, FeedbackStore(settings.feedback_db))
+    app.register_blueprint(bp)
+    register_error_handlers(app)
+    return app

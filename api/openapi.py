@@ -1,0 +1,208 @@
+"""The hand-written OpenAPI 3.1 document of every route (served at ``GET /openapi.json``)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+_STR = {"type": "string"}
+_NULLABLE_STR = {"type": ["string", "null"]}
+_NULLABLE_NUM = {"type": ["number", "null"]}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "string", "description": "One sentence saying what went wrong."}},
+    },
+    "ModelRef": {
+        "type": "object",
+        "required": ["name", "version"],
+        "properties": {"name": _STR, "version": _STR},
+    },
+    "PredictRequest": {
+        "description": "Exactly one of `text` or `texts`.",
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["text"],
+                "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 1000}},
+            },
+            {
+                "type": "object",
+                "required": ["texts"],
+                "properties": {
+                    "texts": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 256,
+                        "items": {"type": "string", "minLength": 1, "maxLength": 1000},
+                    }
+                },
+            },
+        ],
+    },
+    "Prediction": {
+        "type": "object",
+        "required": ["label", "probability_negative", "model", "prediction_id"],
+        "properties": {
+            "label": {"type": "string", "enum": ["negative", "positive"]},
+            "probability_negative": {"type": "number", "minimum": 0, "maximum": 1},
+            "model": {"$ref": "#/components/schemas/ModelRef"},
+            "prediction_id": _STR,
+        },
+    },
+    "PredictionBatch": {
+        "type": "object",
+        "required": ["predictions"],
+        "properties": {"predictions": {"type": "array", "items": {"$ref": "#/components/schemas/Prediction"}}},
+    },
+    "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["ok"]}}},
+    "Ready": {
+        "type": "object",
+        "required": ["status", "model"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ready"]},
+            "model": {"$ref": "#/components/schemas/ModelRef"},
+        },
+    },
+    "ModelInfo": {
+        "type": "object",
+        "required": ["name", "version", "family", "preprocessing", "threshold", "metric", "trained_at"],
+        "properties": {
+            "name": _STR,
+            "version": _STR,
+            "run_id": _NULLABLE_STR,
+            "family": _NULLABLE_STR,
+            "preprocessing": _NULLABLE_STR,
+            "threshold": _NULLABLE_NUM,
+            "metric": {
+                "type": "object",
+                "required": ["name", "split", "value"],
+                "properties": {"name": _NULLABLE_STR, "split": _STR, "value": _NULLABLE_NUM},
+            },
+            "trained_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+    "Reloaded": {
+        "type": "object",
+        "required": ["status", "previous_version", "model"],
+        "properties": {
+            "status": {"type": "string", "enum": ["reloaded"]},
+            "previous_version": _NULLABLE_STR,
+            "model": {"$ref": "#/components/schemas/ModelRef"},
+        },
+    },
+    "FeedbackRequest": {
+        "type": "object",
+        "required": ["prediction_id", "correct_label"],
+        "properties": {
+            "prediction_id": {"type": "string", "minLength": 1},
+            "correct_label": {"type": "string", "enum": ["negative", "positive"]},
+        },
+    },
+    "FeedbackRecorded": {
+        "type": "object",
+        "required": ["feedback_id", "prediction_id", "correct_label", "prediction_was_correct", "recorded_at"],
+        "properties": {
+            "feedback_id": {"type": "integer"},
+            "prediction_id": _STR,
+            "correct_label": {"type": "string", "enum": ["negative", "positive"]},
+            "prediction_was_correct": {"type": "boolean"},
+            "recorded_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"]},
+}
+
+_DESCRIPTIONS = {
+    "200": "Success.",
+    "201": "Recorded (committed to disk before this answer).",
+    "400": "Malformed JSON.",
+    "401": "Missing or wrong API key.",
+    "404": "Unknown prediction id.",
+    "405": "Wrong method.",
+    "413": "Body too large.",
+    "415": "Content type is not application/json.",
+    "422": "Well-formed JSON with a missing field, a wrong type, or a value out of range.",
+    "503": "No model is loaded (or a reload failed; the previous model is still served).",
+}
+
+
+def _json(schema: str | dict[str, Any]) -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{schema}"} if isinstance(schema, str) else schema
+    return {"application/json": {"schema": ref}}
+
+
+def _responses(ok: tuple[str, str | dict[str, Any]], *errors: str) -> dict[str, Any]:
+    code, schema = ok
+    out = {code: {"description": _DESCRIPTIONS[code], "content": _json(schema)}}
+    for status in (*errors, "405"):
+        out[status] = {"description": _DESCRIPTIONS[status], "content": _json("Error")}
+    return out
+
+
+_KEY = [{"ApiKey": []}]
+
+PATHS: dict[str, Any] = {
+    "/health": {"get": {"summary": "Liveness", "responses": _responses(("200", "Health"))}},
+    "/ready": {"get": {"summary": "Readiness: is a model loaded?", "responses": _responses(("200", "Ready"), "503")}},
+    "/predict": {
+        "post": {
+            "summary": "Sentiment of one tweet (`text`) or a batch (`texts`, answers in order)",
+            "requestBody": {"required": True, "content": _json("PredictRequest")},
+            "responses": _responses(
+                (
+                    "200",
+                    {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/Prediction"},
+                            {"$ref": "#/components/schemas/PredictionBatch"},
+                        ]
+                    },
+                ),
+                "400",
+                "413",
+                "415",
+                "422",
+                "503",
+            ),
+        }
+    },
+    "/model": {"get": {"summary": "The served model", "responses": _responses(("200", "ModelInfo"), "503")}},
+    "/model/reload": {
+        "post": {
+            "summary": "Switch to the current champion without restart",
+            "security": _KEY,
+            "responses": _responses(("200", "Reloaded"), "401", "503"),
+        }
+    },
+    "/feedback": {
+        "post": {
+            "summary": "Record the correct label of a served prediction",
+            "security": _KEY,
+            "requestBody": {"required": True, "content": _json("FeedbackRequest")},
+            "responses": _responses(("201", "FeedbackRecorded"), "400", "401", "404", "413", "415", "422"),
+        }
+    },
+    "/openapi.json": {"get": {"summary": "This document", "responses": _responses(("200", "OpenApiDocument"))}},
+}
+
+_DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Air Paradise tweet sentiment API",
+        "version": "1.0.0",
+        "description": 'Every error answers `{"error": "<one sentence>"}`; unknown routes answer 404.',
+    },
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """A fresh copy of the OpenAPI document."""
+    return copy.deepcopy(_DOCUMENT)

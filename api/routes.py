@@ -1,0 +1,151 @@
+"""The HTTP routes: validate the request, call the served :class:`Predictor`, shape the answer."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import uuid
+from dataclasses import dataclass
+
+from flask import Blueprint, current_app, jsonify, request
+
+from api.errors import ApiError
+from api.model_holder import ModelHolder
+from api.openapi import openapi_document
+from api.settings import ApiSettings
+from api.validation import feedback_request, json_object, predict_request
+from core.feedback_store import FeedbackStore, PredictionRecord, now_iso
+from core.predictor import Predictor
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("sentiment", __name__)
+
+
+@dataclass
+class ApiState:
+    """What one app instance serves with."""
+
+    settings: ApiSettings
+    holder: ModelHolder
+    store: FeedbackStore
+
+
+def state() -> ApiState:
+    """The current app's :class:`ApiState`."""
+    return current_app.extensions["sentiment_api"]
+
+
+def require_api_key() -> None:
+    """Refuse the request unless ``X-API-Key`` matches the configured key.
+
+    Raises:
+        ApiError: 401.
+    """
+    expected = state().settings.api_key
+    given = request.headers.get("X-API-Key", "")
+    if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise ApiError(401, "A valid API key is required in the X-API-Key header.")
+
+
+def _model_ref(predictor: Predictor) -> dict[str, str]:
+    return {"name": predictor.info.name, "version": predictor.version}
+
+
+@bp.get("/health")
+def health():
+    """Liveness: the process answers."""
+    return jsonify(status="ok")
+
+
+@bp.get("/ready")
+def ready():
+    """Readiness: 200 with the model once loaded, else 503 with the reason."""
+    error = state().holder.error
+    if error:
+        return jsonify(error=f"No model is loaded: {error}"), 503
+    return jsonify(status="ready", model=_model_ref(state().holder.current()))
+
+
+@bp.post("/predict")
+def predict():
+    """Score one tweet (``text``) or a batch (``texts``); every prediction is remembered."""
+    settings = state().settings
+    parsed = predict_request(json_object(request), settings.max_text_length, settings.max_batch_size)
+    predictor = state().holder.current()  # one model for the whole request, even if a reload happens
+    predictions = predictor.predict(parsed.texts)
+    created_at = now_iso()
+    records = [
+        PredictionRecord(
+            uuid.uuid4().hex,
+            created_at,
+            p.text,
+            p.label,
+            p.probability_negative,
+            predictor.info.name,
+            predictor.version,
+        )
+        for p in predictions
+    ]
+    state().store.record_predictions(records)
+    answers = [
+        {
+            "label": r.label,
+            "probability_negative": r.probability_negative,
+            "model": _model_ref(predictor),
+            "prediction_id": r.id,
+        }
+        for r in records
+    ]
+    return jsonify(answers[0] if parsed.single else {"predictions": answers})
+
+
+@bp.get("/model")
+def model():
+    """The served model: registry identity and the facts of its training run."""
+    info = state().holder.current().info
+    return jsonify(
+        name=info.name,
+        version=info.version,
+        run_id=info.run_id,
+        family=info.family,
+        preprocessing=info.preprocessing,
+        threshold=info.threshold,
+        metric={"name": info.selection_metric, "split": "validation", "value": info.selection_value},
+        trained_at=info.trained_at,
+    )
+
+
+@bp.post("/model/reload")
+def reload_model():
+    """Load the current champion (or configured alias/version) and switch to it; API key required."""
+    require_api_key()
+    holder = state().holder
+    previous = None if holder.error else holder.current().version
+    predictor = holder.reload()
+    return jsonify(status="reloaded", previous_version=previous, model=_model_ref(predictor))
+
+
+@bp.post("/feedback")
+def feedback():
+    """Record the correct label of a served prediction; API key required. Durable before 201."""
+    require_api_key()
+    parsed = feedback_request(json_object(request))
+    record = state().store.record_feedback(parsed.prediction_id, parsed.correct_label)
+    served = state().store.get_prediction(parsed.prediction_id)
+    return (
+        jsonify(
+            feedback_id=record.id,
+            prediction_id=record.prediction_id,
+            correct_label=record.correct_label,
+            prediction_was_correct=served is not None and served.label == record.correct_label,
+            recorded_at=record.created_at,
+        ),
+        201,
+    )
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document of every route."""
+    return jsonify(openapi_document())

@@ -1,0 +1,94 @@
+"""Request parsing: JSON body, field types and limits, each failure one clear sentence.
+
+Convention: malformed JSON is 400; well-formed JSON with a missing field, a wrong type or a
+value out of range (empty text, too long, batch size) is 422; a non-JSON content type is 415.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Request
+
+from api.errors import ApiError
+from core.feedback_store import LABELS
+
+
+def json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object.
+
+    Raises:
+        ApiError: 415 wrong content type, 400 malformed JSON, 422 not an object.
+    """
+    if request.mimetype != "application/json":
+        raise ApiError(415, "The request body must be JSON (Content-Type: application/json).")
+    try:
+        body = json.loads(request.get_data())
+    except ValueError:
+        raise ApiError(400, "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(422, "The request body must be a JSON object.")
+    return body
+
+
+def _check_text(text: Any, where: str, max_length: int) -> str:
+    if not isinstance(text, str):
+        raise ApiError(422, f"{where} must be a string.")
+    if not text.strip():
+        raise ApiError(422, f"{where} must not be empty or only whitespace.")
+    if len(text) > max_length:
+        raise ApiError(422, f"{where} is longer than {max_length} characters.")
+    return text
+
+
+@dataclass(frozen=True)
+class PredictRequest:
+    """Texts to score and whether the client sent one (``text``) or a batch (``texts``)."""
+
+    texts: list[str]
+    single: bool
+
+
+def predict_request(body: dict[str, Any], max_length: int, max_batch: int) -> PredictRequest:
+    """Validate a ``/predict`` body: exactly one of ``text`` or ``texts``.
+
+    Raises:
+        ApiError: 422 with the first problem found.
+    """
+    if ("text" in body) == ("texts" in body):
+        raise ApiError(422, "Send exactly one of 'text' (a string) or 'texts' (a list of strings).")
+    if "text" in body:
+        return PredictRequest([_check_text(body["text"], "'text'", max_length)], single=True)
+    texts = body["texts"]
+    if not isinstance(texts, list):
+        raise ApiError(422, "'texts' must be a list of strings.")
+    if not texts:
+        raise ApiError(422, "'texts' must not be empty.")
+    if len(texts) > max_batch:
+        raise ApiError(422, f"'texts' holds {len(texts)} items; the maximum is {max_batch}.")
+    return PredictRequest([_check_text(t, f"'texts'[{i}]", max_length) for i, t in enumerate(texts)], single=False)
+
+
+@dataclass(frozen=True)
+class FeedbackRequest:
+    """A verdict on one prediction."""
+
+    prediction_id: str
+    correct_label: str
+
+
+def feedback_request(body: dict[str, Any]) -> FeedbackRequest:
+    """Validate a ``/feedback`` body.
+
+    Raises:
+        ApiError: 422 with the first problem found.
+    """
+    prediction_id = body.get("prediction_id")
+    if not isinstance(prediction_id, str) or not prediction_id.strip():
+        raise ApiError(422, "'prediction_id' must be a non-empty string.")
+    label = body.get("correct_label")
+    if label not in LABELS:
+        raise ApiError(422, f"'correct_label' must be one of {', '.join(repr(x) for x in LABELS)}.")
+    return FeedbackRequest(prediction_id, label)
