@@ -1,0 +1,32 @@
+"""Web page of the Air Paradise tweet sentiment product (Flask, server-rendered HTML).
+
+A person types or pastes a tweet, sees the predicted label and its confidence (e.g.
+"negative — 93%"), and can click "Wrong prediction" to send the opposite label as feedback.
+The app talks to the prediction API over HTTP only (``requests``); it never imports ``api``
+or ``core``.
+
+Run::
+
+    CLIENT_API_URL=http://127.0.0.1:8000 CLIENT_API_KEY=... flask --app client_app run -p 8501
+    # or
+    CLIENT_API_URL=http://127.0.0.1:8000 CLIENT_API_KEY=... gunicorn -b 0.0.0.0:8501 "client_app:create_app()"
+
+Environment (see :class:`ClientSettings`): ``CLIENT_API_URL`` (default
+``http://127.0.0.1:8000``), ``CLIENT_API_KEY`` (the API's ``X-API-Key`` secret, needed to
+send feedback; never logged or shown), ``CLIENT_API_TIMEOUT_S`` (default 5 seconds).
+
+Pages::
+
+    GET  /           the form
+    POST /predict    form field ``text`` -> the label and confidence, or the API's error sentence
+    POST /feedback   form fields ``prediction_id``, ``label`` (the predicted one), ``text`` ->
+                     sends the opposite label to the API's ``/feedback`` and confirms
+
+When the API cannot be reached (refused, timeout) or answers an error, the page says so in
+one sentence (the API's own ``error`` sentence when it gives one); never a traceback.
+"""
+
+from client_app.app import create_app
+from client_app.settings import ClientSettings
+
+__all__ = ["ClientSettings", "create_app"]
