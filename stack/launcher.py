@@ -1,0 +1,138 @@
+"""Start the API and the client app on loopback after the core job; stop them on Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.cli import build_config
+from core.cli import build_parser as core_parser
+from core.cli import main as core_main
+from core.config import PROJECT_ROOT
+from core.tracking import resolve_tracking_uri
+
+HOST = "127.0.0.1"
+
+
+@dataclass
+class Service:
+    """One server process of the stack."""
+
+    name: str
+    url: str
+    process: subprocess.Popen
+
+
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on ``HOST:port``."""
+    with socket.socket() as sock:
+        return sock.connect_ex((HOST, port)) != 0
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout_s: float) -> bool:
+    """Poll ``url`` until it answers 200, the process dies, or the timeout passes."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def start(app: str, port: int, env: dict[str, str], threads: int = 4) -> subprocess.Popen:
+    """A gunicorn process serving ``app`` (``module:factory()``) on ``HOST:port``."""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    # No control socket: two masters would share its default path.
+    command = [str(gunicorn), "-b", f"{HOST}:{port}", "-w", "1", "--threads", str(threads), "--no-control-socket", app]
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
+
+
+def stop(services: list[Service]) -> None:
+    """Terminate every server, then kill what has not exited after 10 s."""
+    for service in services:
+        if service.process.poll() is None:
+            service.process.terminate()
+    for service in services:
+        try:
+            service.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            service.process.kill()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``python -m stack`` options: the core job's, plus ports."""
+    parser = argparse.ArgumentParser(prog="python -m stack", description="Train if needed, then serve API + client.")
+    parser.add_argument("--api-port", type=int, default=8000)
+    parser.add_argument("--client-port", type=int, default=8501)
+    parser.add_argument("--ready-timeout", type=float, default=120.0, help="seconds to wait for the API's /ready")
+    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: the embedded SQLite store)")
+    parser.add_argument("--profile", default="quick", help="profile trained when no champion exists")
+    return parser
+
+
+def serve(args: argparse.Namespace, tracking_uri: str) -> int:
+    """Start the API and the client on the store at ``tracking_uri``, print their URLs, wait until interrupted."""
+    api_key = os.environ.get("API_KEY") or secrets.token_urlsafe(16)
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "API_KEY": api_key}
+    services: list[Service] = []
+    try:
+        api = start("api:create_app()", args.api_port, env)
+        services.append(Service("API", f"http://{HOST}:{args.api_port}", api))
+        if not wait_for(f"http://{HOST}:{args.api_port}/ready", api, args.ready_timeout):
+            print(f"error: the API did not become ready within {args.ready_timeout:.0f} s (see its log above).")
+            return 1
+        api_url = f"http://{HOST}:{args.api_port}"
+        client_env = {**env, "CLIENT_API_URL": api_url, "CLIENT_API_KEY": api_key}
+        client = start("client_app:create_app()", args.client_port, client_env)
+        services.append(Service("client app", f"http://{HOST}:{args.client_port}", client))
+        if not wait_for(f"http://{HOST}:{args.client_port}/", client, 30):
+            print("error: the client app did not start (see its log above).")
+            return 1
+        print(f"\nAPI:        {api_url}  (OpenAPI: {api_url}/openapi.json)", flush=True)
+        print(f"client app: http://{HOST}:{args.client_port}", flush=True)
+        print("API key for X-API-Key: " + ("$API_KEY" if os.environ.get("API_KEY") else api_key), flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        while all(s.process.poll() is None for s in services):
+            time.sleep(0.5)
+        print("error: a server stopped unexpectedly (see its log above).")
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping...")
+        return 0
+    finally:
+        stop(services)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM stops the stack like Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the core job, then serve; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    for port in (args.api_port, args.client_port):  # before training, not after it
+        if not port_is_free(port):
+            print(f"error: port {port} on {HOST} is already in use; choose another with --api-port/--client-port.")
+            return 2
+    core_args = ["up", "--profile", args.profile] + (["--tracking-uri", args.tracking_uri] if args.tracking_uri else [])
+    tracking = build_config(core_parser().parse_args(core_args)).tracking
+    code = core_main(core_args)
+    if code != 0:
+        return code
+    return serve(args, resolve_tracking_uri(tracking))

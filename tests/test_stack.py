@@ -1,0 +1,108 @@
+"""The README's main command: core job, then API and client app served on loopback until stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from core.config import PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def read_until(process: subprocess.Popen, marker: str, timeout_s: float) -> str:
+    """Stdout of ``process`` up to the first line containing ``marker`` (read by a thread)."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    seen, deadline = [], time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1.0)
+        except queue.Empty:
+            if process.poll() is not None:
+                break
+            continue
+        seen.append(line)
+        if marker in line:
+            return "".join(seen)
+    raise AssertionError(f"'{marker}' not printed within {timeout_s} s; output so far:\n{''.join(seen)}")
+
+
+def stack_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("API_KEY", "MLFLOW_TRACKING_URI")}
+    return {**env, "API_FEEDBACK_DB": str(tmp_path / "feedback.db"), "PYTHONUNBUFFERED": "1"}
+
+
+def test_main_command_trains_then_serves_api_and_client(small_csv: Path, tmp_path: Path) -> None:
+    api_port, client_port = free_port(), free_port()
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "stack",
+            "--profile",
+            "tiny",
+            "--tracking-uri",
+            uri,
+            "--api-port",
+            str(api_port),
+            "--client-port",
+            str(client_port),
+        ],
+        cwd=PROJECT_ROOT,
+        env=stack_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        output = read_until(process, "client app: http://", timeout_s=240)
+        assert "| tfidf-" in output and f"API:        http://127.0.0.1:{api_port}" in output
+        with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/ready", timeout=5) as response:
+            assert json.load(response)["status"] == "ready"
+        with urllib.request.urlopen(f"http://127.0.0.1:{client_port}/", timeout=5) as response:
+            assert response.status == 200 and 'id="tweet"' in response.read().decode()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        time.sleep(0.5)
+        for port in (api_port, client_port):
+            with socket.socket() as sock:
+                assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still served after stop"
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_busy_port_is_a_clear_error_before_training(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "stack", "--tracking-uri", f"sqlite:///{tmp_path}/m.db", "--api-port", str(port)],
+            cwd=PROJECT_ROOT,
+            env=stack_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 2
+    assert (
+        proc.stdout.strip()
+        == f"error: port {port} on 127.0.0.1 is already in use; choose another with --api-port/--client-port."
+    )
+    assert not (tmp_path / "m.db").exists()
