@@ -45,9 +45,26 @@ class SentimentModel(ABC):
             Training facts worth logging (e.g. epochs run, vocabulary size).
         """
 
-    @abstractmethod
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """P(negative) for each text, shape (n,), float64 in [0, 1]."""
+        """P(negative) for each text, shape (n,), float64 in [0, 1]; no texts give an empty array.
+
+        Raises:
+            RuntimeError: the model was neither fitted nor loaded.
+        """
+        if not self.is_fitted():
+            raise RuntimeError(f"{type(self).__name__}.predict_proba called before fit or load.")
+        texts = list(texts)
+        if not texts:
+            return np.zeros(0, dtype=np.float64)
+        return np.asarray(self._predict_proba(texts), dtype=np.float64).reshape(-1)
+
+    @abstractmethod
+    def is_fitted(self) -> bool:
+        """Whether the model holds fitted (or loaded) weights."""
+
+    @abstractmethod
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        """P(negative) for a non-empty list of texts, on a fitted model."""
 
     @abstractmethod
     def save(self, folder: Path) -> None:

@@ -325,13 +325,12 @@ class BertModel(SentimentModel):
 
     # ----- inference and persistence -------------------------------------------------------
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """P(negative) per text: softmax of the 2 logits, class 1, float64."""
-        if self.model is None:
-            raise RuntimeError("BertModel.predict_proba called before fit or load.")
-        texts = list(texts)
-        if not texts:
-            return np.zeros(0, dtype=np.float64)
+    def is_fitted(self) -> bool:
+        """Whether the classification model was fine-tuned or loaded."""
+        return self.model is not None
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Softmax of the 2 logits, class 1 (negative)."""
         logits = self._logits(self._token_ids(texts), self.config.eval_batch_size)
         return torch.softmax(logits.double(), dim=1)[:, _NEGATIVE_CLASS].numpy()
 

@@ -201,8 +201,11 @@ class TokenSequenceModel(SentimentModel):
         self._check_fitted()
         return vectorize(self.vectorizer, token_strings(texts))
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """P(negative) per cleaned text."""
+    def is_fitted(self) -> bool:
+        """Whether the vectorizer and the network exist (fitted or loaded)."""
+        return self.vectorizer is not None and self.model is not None
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
         return predict_probability(self.model, self.ids(texts))
 
     def save(self, folder: Path) -> None:
@@ -229,5 +232,5 @@ class TokenSequenceModel(SentimentModel):
         return model
 
     def _check_fitted(self) -> None:
-        if self.vectorizer is None or self.model is None:
+        if not self.is_fitted():
             raise RuntimeError(f"{type(self).__name__} used before fit or load.")

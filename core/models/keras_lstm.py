@@ -111,17 +111,14 @@ class LstmModel(TokenSequenceModel):
                 vectors[r, c] = found[word]
         return vectors
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """P(negative) per cleaned text (the head on looked-up vectors, so unseen words can be embedded)."""
-        self._check_fitted()
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        """The head on looked-up vectors, so that unseen words can be embedded (FastText)."""
         head = self.model.get_layer("head")
-        texts = list(texts)
         parts = [
             predict_probability(head, self.sequence_vectors(texts[i : i + _PREDICT_CHUNK]))
             for i in range(0, len(texts), _PREDICT_CHUNK)
         ]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
-
+        return np.concatenate(parts)
 
 class Word2VecLstmModel(LstmModel):
     """LSTM on Word2Vec vectors; words without a vector are skipped."""

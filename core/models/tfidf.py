@@ -66,11 +66,12 @@ class TfidfModel(SentimentModel):
         n_features = sum(len(v.vocabulary_) for _, v in self.pipeline.named_steps["features"].transformer_list)
         return {"n_features": float(n_features)}
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """P(negative) per text."""
-        if self.pipeline is None:
-            raise RuntimeError("TfidfModel.predict_proba called before fit or load.")
-        proba = self.pipeline.predict_proba(list(texts))
+    def is_fitted(self) -> bool:
+        """Whether the pipeline was fitted or loaded."""
+        return self.pipeline is not None
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        proba = self.pipeline.predict_proba(texts)
         negative_column = list(self.pipeline.classes_).index(1)
         return proba[:, negative_column].astype(np.float64)
 

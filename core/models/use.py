@@ -167,13 +167,11 @@ class UseModel(SentimentModel):
         )
         return facts
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """P(negative) per text."""
-        if self.head is None:
-            raise RuntimeError("UseModel.predict_proba called before fit or load.")
-        texts = list(texts)
-        if not texts:
-            return np.empty(0, dtype=np.float64)
+    def is_fitted(self) -> bool:
+        """Whether the dense head was fitted or loaded."""
+        return self.head is not None
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
         return predict_probability(self.head, self.embed(texts), batch_size=1024)
 
     def save(self, folder: Path) -> None:

@@ -54,4 +54,5 @@ def check_family(family: str, family_config: Any, data_path: Path, store: Path, 
     in_memory = result.classifier.predict_proba(RAW_PROBES)
     np.testing.assert_allclose(out["probability_negative"].to_numpy(), in_memory, rtol=1e-5, atol=1e-6)
     assert out["label"].tolist() == result.classifier.labels(in_memory)
+    assert result.classifier.model.predict_proba([]).shape == (0,)
     return result
