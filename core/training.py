@@ -95,8 +95,7 @@ def prepare_data(config: PipelineConfig) -> PreparedData:
 
 def train_subset(labels: pd.Series, max_samples: int | None, seed: int) -> np.ndarray:
     """Positions of a class-stratified, seeded subset of the training split (all when no cap)."""
-    positions = pd.Series(np.arange(len(labels)), index=labels.index)
-    frame = pd.DataFrame({"label": labels.to_numpy()}, index=positions.to_numpy())
+    frame = pd.DataFrame({"label": labels.to_numpy()})  # a RangeIndex: the index is the position
     return np.sort(stratified_sample(frame, max_samples, seed).index.to_numpy())
 
 
