@@ -68,3 +68,12 @@ def tracking(trained):
     config, _ = trained
     configure_tracking(config.tracking)
     return config.tracking
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server on loopback for the whole session (see tests/postgres_server.py)."""
+    from tests.postgres_server import postgres_server
+
+    with postgres_server() as server:
+        yield server
