@@ -10,13 +10,16 @@ from api.errors import register_error_handlers
 from api.model_holder import ModelHolder
 from api.routes import ApiState, bp
 from api.settings import ApiSettings
-from core.feedback_store import FeedbackStore
+from core.events import EventMonitor
 
 logger = logging.getLogger(__name__)
 
 
 def create_app(config: ApiSettings | None = None) -> Flask:
-    """Build the API: load the model once (the app starts even when that fails) and open the store.
+    """Build the API: load the model once (the app starts even when that fails) and set up monitoring.
+
+    The event store is opened lazily: an unreachable store never stops the API from starting
+    or predicting (prediction events are then counted as failed, feedback answers 503).
 
     Args:
         config: settings (``None``: :meth:`ApiSettings.from_env`).
@@ -32,7 +35,8 @@ def create_app(config: ApiSettings | None = None) -> Flask:
     holder.start()
     if not settings.api_key:
         logger.warning("API_KEY is not set: /feedback and /model/reload will refuse every request.")
-    app.extensions["sentiment_api"] = ApiState(settings, holder, FeedbackStore(settings.feedback_db))
+    monitor = EventMonitor(settings.monitoring)
+    app.extensions["sentiment_api"] = ApiState(settings, holder, monitor.store, monitor)
     app.register_blueprint(bp)
     register_error_handlers(app)
     return app

@@ -9,7 +9,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from api.model_holder import ModelUnavailableError, ReloadError
-from core.feedback_store import PredictionNotFoundError
+from core.event_store import PredictionNotFoundError, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(PredictionNotFoundError)
     def _unknown_prediction(exc: PredictionNotFoundError):
         return error_response(404, str(exc))
+
+    @app.errorhandler(StoreUnavailableError)
+    def _store_unavailable(exc: StoreUnavailableError):
+        logger.error("Event store: %s", exc.__cause__ or exc)
+        return error_response(503, f"{exc} The feedback was not recorded; try again later.")
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -8,6 +8,7 @@ from typing import Any
 _STR = {"type": "string"}
 _NULLABLE_STR = {"type": ["string", "null"]}
 _NULLABLE_NUM = {"type": ["number", "null"]}
+_COUNTERS = ("queued", "written", "dropped", "failed")
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -113,6 +114,20 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"]},
+    "Monitoring": {
+        "type": "object",
+        "required": ["events", "telemetry", "alert_channels"],
+        "properties": {
+            "events": {
+                "type": "object",
+                "description": "This worker's prediction events: waiting, stored, dropped (queue full), failed.",
+                "required": list(_COUNTERS),
+                "properties": {k: {"type": "integer", "minimum": 0} for k in _COUNTERS},
+            },
+            "telemetry": {"type": "boolean", "description": "Application Insights is configured."},
+            "alert_channels": {"type": "array", "items": {"type": "string", "enum": ["mail", "webhook"]}},
+        },
+    },
 }
 
 _DESCRIPTIONS = {
@@ -125,7 +140,8 @@ _DESCRIPTIONS = {
     "413": "Body too large.",
     "415": "Content type is not application/json.",
     "422": "Well-formed JSON with a missing field, a wrong type, or a value out of range.",
-    "503": "No model is loaded (or a reload failed; the previous model is still served).",
+    "503": "No model is loaded (or a reload failed; the previous model is still served), "
+    "or the event store is unavailable (feedback).",
 }
 
 
@@ -182,7 +198,13 @@ PATHS: dict[str, Any] = {
             "summary": "Record the correct label of a served prediction",
             "security": _KEY,
             "requestBody": {"required": True, "content": _json("FeedbackRequest")},
-            "responses": _responses(("201", "FeedbackRecorded"), "400", "401", "404", "413", "415", "422"),
+            "responses": _responses(("201", "FeedbackRecorded"), "400", "401", "404", "413", "415", "422", "503"),
+        }
+    },
+    "/monitoring": {
+        "get": {
+            "summary": "Prediction-event counters and the monitoring outputs in use",
+            "responses": _responses(("200", "Monitoring")),
         }
     },
     "/openapi.json": {"get": {"summary": "This document", "responses": _responses(("200", "OpenApiDocument"))}},

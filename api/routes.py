@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-import uuid
+import time
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, jsonify, request
@@ -14,7 +14,8 @@ from api.model_holder import ModelHolder
 from api.openapi import openapi_document
 from api.settings import ApiSettings
 from api.validation import feedback_request, json_object, predict_request
-from core.feedback_store import FeedbackStore, PredictionRecord, now_iso
+from core.event_store import EventStore
+from core.events import EventMonitor
 from core.predictor import Predictor
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,8 @@ class ApiState:
 
     settings: ApiSettings
     holder: ModelHolder
-    store: FeedbackStore
+    store: EventStore
+    events: EventMonitor
 
 
 def state() -> ApiState:
@@ -69,25 +71,20 @@ def ready():
 
 @bp.post("/predict")
 def predict():
-    """Score one tweet (``text``) or a batch (``texts``); every prediction is remembered."""
+    """Score one tweet (``text``) or a batch (``texts``); each prediction's event is queued for the
+    store (off the request path: a slow or failing store never delays or fails the answer)."""
     settings = state().settings
     parsed = predict_request(json_object(request), settings.max_text_length, settings.max_batch_size)
     predictor = state().holder.current()  # one model for the whole request, even if a reload happens
+    start = time.perf_counter()
     predictions = predictor.predict(parsed.texts)
-    created_at = now_iso()
-    records = [
-        PredictionRecord(
-            uuid.uuid4().hex,
-            created_at,
-            p.text,
-            p.label,
-            p.probability_negative,
-            predictor.info.name,
-            predictor.version,
-        )
-        for p in predictions
-    ]
-    state().store.record_predictions(records)
+    latency_ms = (time.perf_counter() - start) * 1000
+    records = state().events.record_predictions(
+        [(p.text, p.label, p.probability_negative) for p in predictions],
+        predictor.info.name,
+        predictor.version,
+        latency_ms,
+    )
     answers = [
         {
             "label": r.label,
@@ -128,21 +125,30 @@ def reload_model():
 
 @bp.post("/feedback")
 def feedback():
-    """Record the correct label of a served prediction; API key required. Durable before 201."""
+    """Record the correct label of a served prediction; API key required. Durable before 201.
+
+    A contradicting label is a misclassified tweet: it goes to Application Insights and the alert rule.
+    """
     require_api_key()
     parsed = feedback_request(json_object(request))
-    record = state().store.record_feedback(parsed.prediction_id, parsed.correct_label)
-    served = state().store.get_prediction(parsed.prediction_id)
+    outcome = state().events.record_feedback(parsed.prediction_id, parsed.correct_label)
+    record = outcome.feedback
     return (
         jsonify(
             feedback_id=record.id,
             prediction_id=record.prediction_id,
             correct_label=record.correct_label,
-            prediction_was_correct=served is not None and served.label == record.correct_label,
+            prediction_was_correct=not outcome.flagged,
             recorded_at=record.created_at,
         ),
         201,
     )
+
+
+@bp.get("/monitoring")
+def monitoring():
+    """Counters of the prediction events (queued, written, dropped, failed) and the active outputs."""
+    return jsonify(state().events.stats())
 
 
 @bp.get("/openapi.json")

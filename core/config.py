@@ -519,3 +519,68 @@ def apply_override(config: Any, assignment: str, _prefix: str = "") -> Any:
             raise ConfigError(f"--set {key}: '{head}' is a section; name one of its settings.")
         value = _parse_value(raw, str(fields[head].type), key)
     return dataclasses.replace(config, **{head: value})
+
+
+DEFAULT_EVENT_DB = PROJECT_ROOT / ".data" / "feedback.db"
+TEXT_MODES = ("full", "hash")
+
+
+@dataclass
+class AlertConfig:
+    """The misclassification alert rule and where its alerts go (see :mod:`core.alerts`)."""
+
+    min_errors: int = 3
+    """Alert when at least this many predictions are flagged wrong ..."""
+    window_minutes: float = 5.0
+    """... within this many minutes."""
+    cooldown_minutes: float = 30.0
+    """No second alert within this many minutes of the last one (no alert storm)."""
+    smtp_host: str | None = None
+    """SMTP server for alert mail (``None``: no mail)."""
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
+    mail_from: str = "sentiment-alerts@localhost"
+    mail_to: tuple[str, ...] = ()
+    webhook_url: str | None = None
+    """URL that receives each alert as a JSON POST (``None``: no webhook)."""
+    timeout_s: float = 10.0
+    """Network timeout of one mail or webhook delivery."""
+
+    def __post_init__(self) -> None:
+        self.mail_to = tuple(self.mail_to)
+        _check(self.min_errors >= 1, "alerts.min_errors must be at least 1.")
+        _check(self.window_minutes > 0, "alerts.window_minutes must be positive.")
+        _check(self.cooldown_minutes >= 0, "alerts.cooldown_minutes must not be negative.")
+        _check(not (self.smtp_host and not self.mail_to), "Alert mail needs at least one recipient (mail_to).")
+
+
+@dataclass
+class MonitoringConfig:
+    """Prediction events, their store, Application Insights and the alert rule."""
+
+    store_url: str | None = None
+    """SQLAlchemy URL of the event store (``sqlite:///...`` or ``postgresql://...``); ``None``: SQLite file."""
+    store_path: Path = DEFAULT_EVENT_DB
+    """SQLite file used when ``store_url`` is ``None`` (WAL mode)."""
+    text_mode: str = "full"
+    """Privacy: ``full`` stores each tweet's text, ``hash`` only its SHA-256 (and length)."""
+    queue_size: int = 10_000
+    """Prediction events waiting to be written; beyond it new events are dropped and counted."""
+    write_delay_ms: float = 0.0
+    """Artificial delay before each store write (to test a slow store; 0 in production)."""
+    connection_string: str | None = field(default=None, repr=False)
+    """Application Insights connection string (``None``: no telemetry)."""
+    alerts: AlertConfig = field(default_factory=AlertConfig)
+
+    def __post_init__(self) -> None:
+        self.store_path = Path(self.store_path)
+        _check(self.text_mode in TEXT_MODES, f"text_mode must be one of {', '.join(TEXT_MODES)}.")
+        _check(self.queue_size >= 1, "queue_size must be at least 1.")
+        _check(self.write_delay_ms >= 0, "write_delay_ms must not be negative.")
+
+    @property
+    def resolved_store_url(self) -> str:
+        """The store URL in use: ``store_url``, else the SQLite file."""
+        return self.store_url or f"sqlite:///{self.store_path.resolve()}"
