@@ -1,0 +1,53 @@
+"""Reading the delivery files: the compose file, the Dockerfiles' CMD, the slim requirement files."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import yaml
+
+from core.config import PROJECT_ROOT
+
+COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
+ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
+DOCKER_DIR = PROJECT_ROOT / "docker"
+DOCKERFILES = {name: DOCKER_DIR / f"{name}.Dockerfile" for name in ("api", "console", "client_app", "mlflow")}
+WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
+
+
+def compose() -> dict[str, Any]:
+    """The compose file as written (variables not substituted)."""
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def env_example() -> dict[str, str]:
+    """``.env.example`` as a dict."""
+    pairs = {}
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def dockerfile_cmd(name: str) -> list[str]:
+    """The exec-form ``CMD`` of ``docker/<name>.Dockerfile``."""
+    text = DOCKERFILES[name].read_text()
+    commands = re.findall(r"^CMD (\[.*\])\s*$", text, flags=re.MULTILINE)
+    assert len(commands) == 1, f"{name}: expected one exec-form CMD, found {commands}"
+    return json.loads(commands[0])
+
+
+def with_options(command: list[str], values: dict[str, str]) -> list[str]:
+    """``command`` with the value after each option of ``values`` replaced.
+
+    Raises:
+        AssertionError: an option of ``values`` is not in ``command``.
+    """
+    result = list(command)
+    for option, value in values.items():
+        assert option in result, f"{option} missing from {command}"
+        result[result.index(option) + 1] = value
+    return result

@@ -1,0 +1,119 @@
+"""What docker-compose.yml describes, run without Docker on loopback.
+
+PostgreSQL (Debian's server, the ``postgres`` fixture) holds the MLflow backend store and the
+API's event store; ``mlflow server`` runs with the compose file's command line (its network and
+storage options pointed at loopback and ``tmp_path``); the tiny profile trains against it over
+HTTP; then the API runs with the API image's gunicorn command, in a Python that sees only the
+standard library, the project and the distributions pinned in ``requirements-api.txt``, loads the
+champion from the server and answers. The CD workflow's smoke test script runs against it too.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mlflow.tracking import MlflowClient
+
+from core.config import DEFAULT_NLTK_DATA, PROJECT_ROOT, TrackingConfig
+from tests.delivery.processes import background, free_port, request, wait_until_ok
+from tests.delivery.slim_site import LAUNCHER, link_distributions, requirement_names
+from tests.delivery.stack_files import compose, dockerfile_cmd, with_options
+
+API_KEY = "delivery-test-key"
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "PYTHONPATH", "API_KEY")}
+    return {**env, "NLTK_DATA": str(DEFAULT_NLTK_DATA), "HF_HUB_OFFLINE": "1", **extra}
+
+
+def _mlflow_command(backend: str, artifacts: Path, port: int) -> list[str]:
+    command = compose()["services"]["mlflow"]["command"]
+    assert command[:2] == ["mlflow", "server"] and "--serve-artifacts" in command
+    local = with_options(
+        command,
+        {
+            "--backend-store-uri": backend,
+            "--artifacts-destination": str(artifacts),
+            "--host": "127.0.0.1",
+            "--port": str(port),
+            "--allowed-hosts": f"127.0.0.1:{port}",
+        },
+    )
+    return [sys.executable, "-m", "mlflow", *local[1:]]
+
+
+def _api_command(site: Path, port: int) -> list[str]:
+    gunicorn = with_options(dockerfile_cmd("api"), {"--bind": f"127.0.0.1:{port}"})
+    return [sys.executable, "-S", "-c", LAUNCHER, str(site), str(PROJECT_ROOT), *gunicorn]
+
+
+def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(postgres, small_csv, tmp_path) -> None:
+    backend = postgres.create_database("mlflow_delivery").replace("postgresql://", "postgresql+psycopg://", 1)
+    events = postgres.create_database("events_delivery").replace("postgresql://", "postgresql+psycopg://", 1)
+    mlflow_port, api_port = free_port(), free_port()
+    tracking = f"http://127.0.0.1:{mlflow_port}"
+    mlflow_log = tmp_path / "mlflow.log"
+
+    with background(_mlflow_command(backend, tmp_path / "artifacts", mlflow_port), mlflow_log, env=_env()) as server:
+        wait_until_ok(f"{tracking}/health", server, mlflow_log, timeout_s=60)
+
+        train = subprocess.run(
+            [sys.executable, "-m", "core", "train", "--profile", "tiny", "--data", str(small_csv)]
+            + ["--tracking-uri", tracking],
+            cwd=PROJECT_ROOT,
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert train.returncode == 0, train.stderr[-3000:]
+        registered = TrackingConfig().registered_model
+        champion = MlflowClient(tracking, registry_uri=tracking).get_model_version_by_alias(registered, "champion")
+        # Artifacts went through the server's proxy onto its artifact folder.
+        assert any((tmp_path / "artifacts").rglob("MLmodel"))
+
+        api_env = compose()["services"]["api"]["environment"]
+        assert {"MLFLOW_TRACKING_URI", "API_KEY", "EVENT_STORE_URL"} <= api_env.keys()
+        site = link_distributions(requirement_names(PROJECT_ROOT / "requirements-api.txt"), tmp_path / "site")
+        env = _env(
+            MLFLOW_TRACKING_URI=tracking,
+            API_KEY=API_KEY,
+            EVENT_STORE_URL=events,
+            API_FEEDBACK_DB=str(tmp_path / "feedback.db"),
+        )
+        api_log = tmp_path / "api.log"
+        base = f"http://127.0.0.1:{api_port}"
+        with background(_api_command(site, api_port), api_log, cwd=tmp_path, env=env) as api:
+            wait_until_ok(f"{base}/ready", api, api_log, timeout_s=90)
+
+            status, body = request(f"{base}/predict", {"texts": ["lost my bag again, worst airline", "great crew!"]})
+            assert status == 200, body
+            assert [p["label"] for p in body["predictions"]] == ["negative", "positive"]
+            assert {p["model"]["version"] for p in body["predictions"]} == {champion.version}
+
+            status, model = request(f"{base}/model")
+            assert status == 200 and model["version"] == champion.version and model["family"] == "tfidf"
+
+            prediction_id = body["predictions"][0]["prediction_id"]
+            status, feedback = request(
+                f"{base}/feedback",
+                {"prediction_id": prediction_id, "correct_label": "positive"},
+                headers={"X-API-Key": API_KEY},
+            )
+            assert status == 201, feedback  # the prediction event is in PostgreSQL
+
+            smoke = subprocess.run(
+                [sys.executable, str(PROJECT_ROOT / "docker" / "smoke_test.py"), base, "--timeout", "30"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert smoke.returncode == 0, smoke.stderr
+            assert f"v{champion.version}" in smoke.stdout
+
+        # Nothing of the API came from outside the slim set: the log names no missing module.
+        assert "ModuleNotFoundError" not in api_log.read_text()
