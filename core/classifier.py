@@ -16,8 +16,8 @@ import numpy as np
 
 from core.data_loading import LABEL_NAMES, NEGATIVE
 from core.errors import ModelNotFoundError
-from core.models import get_family
-from core.models.base import SentimentModel
+from core.models import load_scorer
+from core.models.base import SentimentScorer
 from core.preprocessing import Preprocessor
 
 _META = "classifier.json"
@@ -29,7 +29,8 @@ class SentimentClassifier:
     """Raw tweets in, P(negative) and labels out."""
 
     preprocessor: Preprocessor
-    model: SentimentModel
+    model: SentimentScorer
+    """A fitted family model (training) or any scorer of its saved folder (serving)."""
     threshold: float = 0.5
 
     @property
@@ -60,19 +61,28 @@ class SentimentClassifier:
         (folder / _META).write_text(json.dumps(meta, indent=2))
         return folder
 
+    @property
+    def runtime(self) -> str:
+        """What computes the scores: ``native`` (the family's framework) or ``onnx``."""
+        return self.model.runtime
+
     @classmethod
-    def load(cls, folder: Path) -> SentimentClassifier:
+    def load(cls, folder: Path, runtime: str = "auto") -> SentimentClassifier:
         """Read a classifier written by :meth:`save`.
 
+        Args:
+            folder: the saved classifier.
+            runtime: ``auto``, ``native`` or ``onnx`` (see :func:`core.models.load_scorer`).
+
         Raises:
-            ModelNotFoundError: the folder is not a saved classifier.
+            ModelNotFoundError: the folder is not a saved classifier (or has no ONNX export for ``onnx``).
         """
         folder = Path(folder)
         meta_path = folder / _META
         if not meta_path.exists():
             raise ModelNotFoundError(f"{folder} holds no saved classifier ({_META} is missing).")
         meta = json.loads(meta_path.read_text())
-        model = get_family(meta["family"]).load(folder / _MODEL_DIR)
+        model = load_scorer(meta["family"], folder / _MODEL_DIR, runtime)
         return cls(Preprocessor(meta["preprocessing"]["variant"]), model, float(meta["threshold"]))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -45,6 +46,8 @@ class ModelInfo:
     """Its validation value for this model."""
     trained_at: str | None = None
     """ISO 8601 UTC start time of the training run."""
+    runtime: str | None = None
+    """What computes the scores in this process: ``native`` or ``onnx``."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy."""
@@ -95,12 +98,20 @@ class Predictor:
         config: tracking store and registered model name.
         alias: registry alias (default: the champion alias); ignored when ``version`` is set.
         version: a registered version number.
+        runtime: ``auto`` (ONNX Runtime when the model has an export, else its own framework),
+            ``native`` or ``onnx`` (see :func:`core.models.load_scorer`).
 
     Raises:
         ModelNotFoundError: the alias is unset, the version does not exist, or it cannot be loaded.
     """
 
-    def __init__(self, config: TrackingConfig, alias: str | None = None, version: str | None = None) -> None:
+    def __init__(
+        self,
+        config: TrackingConfig,
+        alias: str | None = None,
+        version: str | None = None,
+        runtime: str = "auto",
+    ) -> None:
         tracking_uri = configure_tracking(config)
         client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         self.uri = model_uri(config, alias, version)
@@ -113,14 +124,18 @@ class Predictor:
                 version = None  # loading the alias URI below raises the registry's own explanation
         load_uri = model_uri(config, version=version) if version else self.uri
         try:
-            self.model = mlflow.pyfunc.load_model(load_uri)
+            self.model = mlflow.pyfunc.load_model(load_uri, model_config={"runtime": runtime})
         except MlflowException as exc:
             raise ModelNotFoundError(
                 f"Cannot load {self.uri}: {exc.message.splitlines()[0].rstrip('.')}. "
                 "Train one first: python -m core train --profile quick"
             ) from None
         self.version = str(version)
-        self.info = model_info(client, config.registered_model, self.version)
+        served_by = getattr(self.model.unwrap_python_model(), "classifier", None)
+        self.info = dataclasses.replace(
+            model_info(client, config.registered_model, self.version),
+            runtime=served_by.runtime if served_by is not None else None,
+        )
 
     def predict(self, texts: list[str] | str) -> list[Prediction]:
         """Predictions for raw tweets, in order."""

