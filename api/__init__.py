@@ -11,9 +11,10 @@ at start; the app starts even when none can be loaded, answering 503 on ``/ready
 ``/predict`` and ``/model`` until ``POST /model/reload`` succeeds.
 
 Environment (all optional): ``MLFLOW_TRACKING_URI``; ``API_REGISTERED_MODEL``;
-``API_MODEL_ALIAS`` or ``API_MODEL_VERSION`` (pins a version); ``API_KEY`` (secret for
-``X-API-Key``; unset: write routes answer 401; never logged); ``API_MAX_TEXT_LENGTH``
-(1000 chars); ``API_MAX_BATCH_SIZE`` (256); ``API_MAX_BODY_BYTES`` (1,000,000 -> 413);
+``API_MODEL_ALIAS`` or ``API_MODEL_VERSION`` (pins a version); ``API_MODEL_RUNTIME`` (``auto``:
+ONNX Runtime when the model has an export, else its framework; ``native``, ``onnx``,
+``onnx_int8``); ``API_KEY`` (secret for ``X-API-Key``; unset: write routes answer 401; never
+logged); ``API_MAX_TEXT_LENGTH`` (1000 chars); ``API_MAX_BATCH_SIZE`` (256); ``API_MAX_BODY_BYTES`` (1,000,000 -> 413);
 ``API_FEEDBACK_DB`` (SQLite file of predictions and feedback, default ``.data/feedback.db``).
 
 Routes (full schema: ``GET /openapi.json``)::
@@ -22,7 +23,8 @@ Routes (full schema: ``GET /openapi.json``)::
                          "prediction_id"};  {"texts": [...]} -> {"predictions": [...same, in order]}
     GET  /health         200 while the process runs
     GET  /ready          200 {"status": "ready", "model"} | 503 {"error"}
-    GET  /model          name, version, family, preprocessing, threshold, metric {name, split, value}, trained_at
+    GET  /model          name, version, family, preprocessing, threshold, metric {name, split, value}, trained_at,
+                         runtime
     POST /feedback       X-API-Key; {"prediction_id", "correct_label"} -> 201 (committed before answering)
     POST /model/reload   X-API-Key; switch to the current champion; on failure 503, old model kept
     GET  /openapi.json   OpenAPI 3.1 document

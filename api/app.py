@@ -31,7 +31,9 @@ def create_app(config: ApiSettings | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
-    holder = ModelHolder(settings.tracking, alias=settings.model_alias, version=settings.model_version)
+    holder = ModelHolder(
+        settings.tracking, alias=settings.model_alias, version=settings.model_version, runtime=settings.model_runtime
+    )
     holder.start()
     if not settings.api_key:
         logger.warning("API_KEY is not set: /feedback and /model/reload will refuse every request.")

@@ -31,17 +31,20 @@ class ModelHolder:
         tracking: store and registered model name.
         alias: registry alias to serve (``None``: the champion alias).
         version: pinned version (wins over ``alias``).
+        runtime: what scores tweets (see :class:`core.predictor.Predictor`).
     """
 
-    def __init__(self, tracking: TrackingConfig, alias: str | None = None, version: str | None = None) -> None:
-        self._tracking, self._alias, self._version = tracking, alias, version
+    def __init__(
+        self, tracking: TrackingConfig, alias: str | None = None, version: str | None = None, runtime: str = "auto"
+    ) -> None:
+        self._tracking, self._alias, self._version, self._runtime = tracking, alias, version, runtime
         self._predictor: Predictor | None = None
         self._error: str | None = "The model has not been loaded yet."
         self._swap_lock = threading.Lock()
         self._reload_lock = threading.Lock()  # one load at a time; readers never wait on it
 
     def _load(self) -> Predictor:
-        return Predictor(self._tracking, alias=self._alias, version=self._version)
+        return Predictor(self._tracking, alias=self._alias, version=self._version, runtime=self._runtime)
 
     def start(self) -> None:
         """Load the model; on failure remember why (the app still starts and reports it)."""

@@ -69,7 +69,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "ModelInfo": {
         "type": "object",
-        "required": ["name", "version", "family", "preprocessing", "threshold", "metric", "trained_at"],
+        "required": ["name", "version", "family", "preprocessing", "threshold", "metric", "trained_at", "runtime"],
         "properties": {
             "name": _STR,
             "version": _STR,
@@ -83,6 +83,11 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {"name": _NULLABLE_STR, "split": _STR, "value": _NULLABLE_NUM},
             },
             "trained_at": {"type": ["string", "null"], "format": "date-time"},
+            "runtime": {
+                "type": ["string", "null"],
+                "enum": ["native", "onnx", "onnx_int8", None],
+                "description": "What scores tweets in this process (ONNX Runtime or the family's own framework).",
+            },
         },
     },
     "Reloaded": {

@@ -110,6 +110,7 @@ def model():
         threshold=info.threshold,
         metric={"name": info.selection_metric, "split": "validation", "value": info.selection_value},
         trained_at=info.trained_at,
+        runtime=info.runtime,
     )
 
 

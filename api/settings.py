@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core.config import DEFAULT_EVENT_DB, AlertConfig, MonitoringConfig, TrackingConfig
 from core.errors import ConfigError
+from core.models import RUNTIMES
 
 DEFAULT_FEEDBACK_DB = DEFAULT_EVENT_DB
 
@@ -86,7 +87,7 @@ class ApiSettings:
     """Everything the API needs to start.
 
     Environment variables (see :meth:`from_env`): ``MLFLOW_TRACKING_URI``, ``API_MODEL_ALIAS``,
-    ``API_MODEL_VERSION``, ``API_REGISTERED_MODEL``, ``API_KEY``, ``API_MAX_TEXT_LENGTH``,
+    ``API_MODEL_VERSION``, ``API_MODEL_RUNTIME``, ``API_REGISTERED_MODEL``, ``API_KEY``, ``API_MAX_TEXT_LENGTH``,
     ``API_MAX_BATCH_SIZE``, ``API_MAX_BODY_BYTES``, ``API_FEEDBACK_DB``, and the monitoring variables
     of :func:`monitoring_from_env`.
     """
@@ -97,6 +98,9 @@ class ApiSettings:
     """Registry alias to serve (``None``: the champion alias)."""
     model_version: str | None = None
     """A pinned version number; wins over the alias."""
+    model_runtime: str = "auto"
+    """What scores tweets: ``auto`` (ONNX Runtime when the model has an export, else its own
+    framework), ``native``, ``onnx`` or ``onnx_int8`` (see :func:`core.models.load_scorer`)."""
     api_key: str | None = field(default=None, repr=False)
     """Secret for ``X-API-Key`` on write routes (``None``: those routes always answer 401)."""
     max_text_length: int = 1_000
@@ -110,6 +114,8 @@ class ApiSettings:
     def __post_init__(self) -> None:
         self.feedback_db = Path(self.feedback_db)
         self.monitoring.store_path = self.feedback_db
+        if self.model_runtime not in RUNTIMES:
+            raise ConfigError(f"API_MODEL_RUNTIME must be one of {', '.join(RUNTIMES)}, got '{self.model_runtime}'.")
         if self.max_text_length < 1:
             raise ConfigError("API_MAX_TEXT_LENGTH must be at least 1.")
         if self.max_batch_size < 1:
@@ -134,6 +140,7 @@ class ApiSettings:
             tracking=tracking,
             model_alias=_text(env, f"{ENV_PREFIX}MODEL_ALIAS"),
             model_version=_text(env, f"{ENV_PREFIX}MODEL_VERSION"),
+            model_runtime=_text(env, f"{ENV_PREFIX}MODEL_RUNTIME") or "auto",
             api_key=_text(env, "API_KEY"),
             max_text_length=_int(env, f"{ENV_PREFIX}MAX_TEXT_LENGTH", 1_000),
             max_batch_size=_int(env, f"{ENV_PREFIX}MAX_BATCH_SIZE", 256),

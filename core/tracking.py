@@ -97,5 +97,7 @@ def log_classifier(folder: Path, requirements: tuple[str, ...], input_example: l
         signature=SIGNATURE,
         input_example=input_example or None,
         pip_requirements=pip_requirements(requirements),
+        # Declared so that load_model(..., model_config={"runtime": ...}) may override it.
+        model_config={"runtime": "auto"},
     )
     return info.model_uri

@@ -57,6 +57,7 @@ def test_model_describes_the_champion_run(client, trained, tracking) -> None:
         "value": champion.metrics["val_f1_negative"],
     }
     assert body["trained_at"].startswith("20") and body["run_id"] == champion.run_id
+    assert body["runtime"] == "native"  # TF-IDF has no ONNX export; BERT's is tested in test_onnx_serving
 
 
 def test_openapi_is_served(client) -> None:
