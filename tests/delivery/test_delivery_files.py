@@ -171,8 +171,9 @@ def test_compose_runs_the_whole_stack_with_health_conditions() -> None:
 def test_compose_mlflow_server_uses_postgres_and_serves_artifacts_from_a_volume() -> None:
     services = compose()["services"]
     command = services["mlflow"]["command"]
-    backend = command[command.index("--backend-store-uri") + 1]
+    backend = services["mlflow"]["environment"]["MLFLOW_BACKEND_STORE_URI"]
     assert backend.startswith("postgresql+psycopg://") and "@postgres:5432/" in backend
+    assert not any("postgresql" in part for part in command)  # no password on the command line
     assert "--serve-artifacts" in command
     destination = command[command.index("--artifacts-destination") + 1]
     assert f"mlflow-artifacts:{destination}" in services["mlflow"]["volumes"]
