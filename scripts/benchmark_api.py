@@ -1,12 +1,14 @@
 """Benchmark (not a test): the API under gunicorn on loopback against a naive per-request load.
 
-Usage: ``.venv/bin/python scripts/benchmark_api.py [--tracking-uri URI] [--requests 300] [--seconds 20]``
+Usage: ``.venv/bin/python scripts/benchmark_api.py [--runtime auto onnx_int8 native] [--tracking-uri URI]
+[--requests 300] [--seconds 20]``
 
-Starts ``gunicorn "api:create_app()"`` (1 worker, 4 threads) serving the champion, then prints:
-single-tweet latency p50/p99 over sequential requests, batch throughput (tweets/s) with
-concurrent clients sending batches of 64, start-up time to ``/ready`` and the server's resident
-memory; and, as the reference, the latency of ``mlflow.pyfunc.load_model(...).predict`` done
-on each call (what a naive service does).
+For each runtime (``API_MODEL_RUNTIME``), starts ``gunicorn "api:create_app()"`` (1 worker,
+4 threads) serving the champion, then prints: single-tweet latency p50/p99 over sequential
+requests, batch throughput (tweets/s) with concurrent clients sending batches of 64, start-up
+time to ``/ready``, the server's resident memory and whether torch/TensorFlow got loaded; and,
+as the reference, the latency of ``mlflow.pyfunc.load_model(...).predict`` done on each call
+(what a naive service does).
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ import argparse
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -51,9 +53,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_api(uri: str, port: int, feedback_db: str) -> tuple[subprocess.Popen, float]:
-    """gunicorn serving the champion; returns the process and the seconds to ``/ready``."""
-    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "API_FEEDBACK_DB": feedback_db}
+def start_api(uri: str, port: int, feedback_db: str, runtime: str) -> tuple[subprocess.Popen, float]:
+    """gunicorn serving the champion on ``runtime``; returns the process and the seconds to ``/ready``."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "API_FEEDBACK_DB": feedback_db, "API_MODEL_RUNTIME": runtime}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "-b", f"127.0.0.1:{port}", "-w", "1", "--threads", "4", "--no-control-socket"]
     start = time.perf_counter()
@@ -75,21 +77,33 @@ def rss_mb(pid: int) -> float:
     return sum(int(x) for x in out.stdout.split()) / 1024
 
 
-def main() -> int:
-    """Run both measurements and print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tracking-uri", help="MLflow URI (default: $MLFLOW_TRACKING_URI or the embedded store)")
-    parser.add_argument("--requests", type=int, default=300, help="sequential single-tweet requests")
-    parser.add_argument("--seconds", type=float, default=20.0, help="duration of the batch throughput phase")
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--naive-calls", type=int, default=5)
-    args = parser.parse_args()
+def frameworks_loaded(pid: int) -> list[str]:
+    """Deep-learning frameworks whose native libraries the gunicorn worker (child of ``pid``) mapped."""
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    found = set()
+    for worker in out.stdout.split():
+        maps = Path(f"/proc/{worker}/maps").read_text()
+        found |= {name for name, lib in (("torch", "libtorch"), ("tensorflow", "libtensorflow")) if lib in maps}
+    return sorted(found)
 
-    tracking = TrackingConfig(tracking_uri=args.tracking_uri)
-    uri = resolve_tracking_uri(tracking)
-    tweets = stratified_sample(load_sentiment140(DEFAULT_DATA_PATH), 2000, seed=7)["text"].tolist()
+
+@dataclass
+class ServedFigures:
+    """What one runtime measured."""
+
+    runtime: str
+    model: dict
+    startup_s: float
+    memory_mb: float
+    frameworks: list[str]
+    latencies_ms: list[float]
+    tweets_per_s: float
+
+
+def measure(uri: str, runtime: str, tweets: list[str], args: argparse.Namespace) -> ServedFigures:
+    """Start the API on ``runtime``, measure latency and throughput, stop it."""
     port = free_port()
-    process, startup_s = start_api(uri, port, f"/tmp/benchmark_api_{port}.db")
+    process, startup_s = start_api(uri, port, f"/tmp/benchmark_api_{port}.db", runtime)
     base = f"http://127.0.0.1:{port}"
     try:
         model = json.load(urllib.request.urlopen(f"{base}/model", timeout=10))
@@ -113,10 +127,30 @@ def main() -> int:
         with ThreadPoolExecutor(args.clients) as pool:
             total = sum(pool.map(batch_worker, [c * 500 for c in range(args.clients)]))
         throughput = total / (time.perf_counter() - start)
-        memory = rss_mb(process.pid)
+        memory, frameworks = rss_mb(process.pid), frameworks_loaded(process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
+    return ServedFigures(runtime, model, startup_s, memory, frameworks, latencies, throughput)
+
+
+def main() -> int:
+    """Run the measurements and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tracking-uri", help="MLflow URI (default: $MLFLOW_TRACKING_URI or the embedded store)")
+    parser.add_argument(
+        "--runtime", nargs="+", default=["auto", "onnx_int8", "native"], help="API_MODEL_RUNTIME values to compare"
+    )
+    parser.add_argument("--requests", type=int, default=300, help="sequential single-tweet requests")
+    parser.add_argument("--seconds", type=float, default=20.0, help="duration of the batch throughput phase")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--naive-calls", type=int, default=5)
+    args = parser.parse_args()
+
+    tracking = TrackingConfig(tracking_uri=args.tracking_uri)
+    uri = resolve_tracking_uri(tracking)
+    tweets = stratified_sample(load_sentiment140(DEFAULT_DATA_PATH), 2000, seed=7)["text"].tolist()
+    results = [measure(uri, runtime, tweets, args) for runtime in args.runtime]
 
     import mlflow.pyfunc
 
@@ -127,14 +161,18 @@ def main() -> int:
         mlflow.pyfunc.load_model(model_uri(tracking)).predict([text])
         naive.append((time.perf_counter() - start) * 1000)
 
+    model = results[0].model
     print(f"\nmodel: {model['name']} v{model['version']} ({model['family']}, {model['preprocessing']})")
-    print(f"start-up to /ready: {startup_s:.1f} s; resident memory (master + worker): {memory:.0f} MB")
-    print(
-        f"single tweet over HTTP ({args.requests} sequential): p50 {percentile(latencies, 50):.1f} ms, "
-        f"p99 {percentile(latencies, 99):.1f} ms, mean {statistics.mean(latencies):.1f} ms"
-    )
-    print(f"batches of 64, {args.clients} concurrent clients, {args.seconds:.0f} s: {throughput:.0f} tweets/s")
-    print(f"reference, load_model + predict per call ({args.naive_calls} calls): p50 {percentile(naive, 50):.0f} ms")
+    print(f"single tweets: {args.requests} sequential; batches of 64, {args.clients} clients, {args.seconds:.0f} s\n")
+    print("| runtime | start-up to /ready | memory (master + worker) | frameworks | p50 | p99 | batch tweets/s |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r.runtime} ({r.model['runtime']}) | {r.startup_s:.1f} s | {r.memory_mb:.0f} MB | "
+            f"{', '.join(r.frameworks) or 'none'} | {percentile(r.latencies_ms, 50):.1f} ms | "
+            f"{percentile(r.latencies_ms, 99):.1f} ms | {r.tweets_per_s:.0f} |"
+        )
+    print(f"\nreference, load_model + predict per call ({args.naive_calls} calls): p50 {percentile(naive, 50):.0f} ms")
     return 0
 
 

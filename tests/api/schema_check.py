@@ -1,23 +1,16 @@
-"""A small JSON-Schema subset checker for the OpenAPI document (``jsonschema`` is not installed).
+"""Checking JSON values against the API's OpenAPI 3.1 document with the real validators.
 
-Supports what api/openapi.py uses: ``$ref`` (local), ``type`` (string or list), ``required``,
-``properties``, ``items``, ``enum``, ``oneOf``, ``minimum``/``maximum``, ``minLength``/``maxLength``,
-``minItems``/``maxItems``.
+Responses and request examples are validated by ``jsonschema`` (Draft 2020-12, the dialect of
+OpenAPI 3.1), with ``$ref`` resolved inside the document; the document itself by
+``openapi-spec-validator``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-_TYPES = {
-    "object": dict,
-    "array": list,
-    "string": str,
-    "integer": int,
-    "number": (int, float),
-    "boolean": bool,
-    "null": type(None),
-}
+from jsonschema import Draft202012Validator, FormatChecker
+from openapi_spec_validator import validate as validate_spec
 
 
 def resolve(document: dict[str, Any], ref: str) -> Any:
@@ -29,46 +22,23 @@ def resolve(document: dict[str, Any], ref: str) -> Any:
     return node
 
 
-def _type_ok(value: Any, name: str) -> bool:
-    if name in ("integer", "number") and isinstance(value, bool):
-        return False
-    return isinstance(value, _TYPES[name])
-
-
 def errors(value: Any, schema: dict[str, Any], document: dict[str, Any], path: str = "$") -> list[str]:
-    """Every way ``value`` violates ``schema`` (empty: valid)."""
-    if "$ref" in schema:
-        return errors(value, resolve(document, schema["$ref"]), document, path)
-    if "oneOf" in schema:
-        matches = [s for s in schema["oneOf"] if not errors(value, s, document, path)]
-        return [] if len(matches) == 1 else [f"{path}: matches {len(matches)} of oneOf"]
-    found: list[str] = []
-    if "type" in schema:
-        names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        if not any(_type_ok(value, n) for n in names):
-            return [f"{path}: {value!r} is not {names}"]
-    if "enum" in schema and value not in schema["enum"]:
-        found.append(f"{path}: {value!r} not in {schema['enum']}")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            found.append(f"{path}: below minimum")
-        if "maximum" in schema and value > schema["maximum"]:
-            found.append(f"{path}: above maximum")
-    if isinstance(value, str):
-        if len(value) < schema.get("minLength", 0) or len(value) > schema.get("maxLength", len(value)):
-            found.append(f"{path}: length out of range")
-    if isinstance(value, dict):
-        found += [f"{path}: missing '{k}'" for k in schema.get("required", []) if k not in value]
-        for key, sub in schema.get("properties", {}).items():
-            if key in value:
-                found += errors(value[key], sub, document, f"{path}.{key}")
-    if isinstance(value, list):
-        if len(value) < schema.get("minItems", 0) or len(value) > schema.get("maxItems", len(value)):
-            found.append(f"{path}: item count out of range")
-        if "items" in schema:
-            for i, item in enumerate(value):
-                found += errors(item, schema["items"], document, f"{path}[{i}]")
-    return found
+    """Every way ``value`` violates ``schema`` (empty: valid); ``$ref`` resolve in ``document``."""
+    rooted = {**schema, "components": document.get("components", {})}
+    validator = Draft202012Validator(rooted, format_checker=FormatChecker())
+    return [
+        f"{path}{''.join(f'[{p!r}]' for p in error.absolute_path)}: {error.message}"
+        for error in validator.iter_errors(value)
+    ]
+
+
+def spec_errors(document: dict[str, Any]) -> list[str]:
+    """Why ``document`` is not a valid OpenAPI document (empty: valid)."""
+    try:
+        validate_spec(document)
+    except Exception as error:  # the validator raises its own error types, one per problem found first
+        return [str(error).splitlines()[0]]
+    return []
 
 
 def all_refs(node: Any) -> list[str]:

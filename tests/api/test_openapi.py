@@ -1,20 +1,21 @@
 """The OpenAPI document is well formed, covers every route, and real responses match it.
 
-``jsonschema`` is not installed in the project environment, so responses are checked with the
-small schema checker in :mod:`tests.api.schema_check` (the subset of JSON Schema the document uses).
+The document is checked by ``openapi-spec-validator``; responses by ``jsonschema`` against the
+document's own schemas (see :mod:`tests.api.schema_check`).
 """
 
 from __future__ import annotations
 
 from api.openapi import openapi_document
 from tests.api.conftest import API_KEY
-from tests.api.schema_check import all_refs, errors, resolve
+from tests.api.schema_check import all_refs, errors, resolve, spec_errors
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 
 
 def test_document_is_structurally_valid_openapi_3() -> None:
     doc = openapi_document()
+    assert spec_errors(doc) == []
     assert doc["openapi"].startswith("3.1.") and doc["info"]["title"] and doc["info"]["version"]
     for path, item in doc["paths"].items():
         assert path.startswith("/")
@@ -89,3 +90,17 @@ def test_predict_request_examples_match_request_schema() -> None:
     schema = doc["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert not errors({"text": "hi"}, schema, doc) and not errors({"texts": ["a", "b"]}, schema, doc)
     assert errors({"text": ""}, schema, doc) and errors({"texts": []}, schema, doc)
+
+
+def test_the_checkers_catch_what_they_must() -> None:
+    doc = openapi_document()
+    broken = {**doc, "paths": {"/predict": {"post": {"responses": {"200": {}}}}}}
+    assert spec_errors(broken)  # a response without description
+    schema = {"$ref": "#/components/schemas/ModelInfo"}
+    assert any("'version' is a required property" in e for e in errors({"name": "m"}, schema, doc))
+    assert any("is not of type" in e for e in errors({"probability_negative": "high"}, {"$ref": _pred(doc)}, doc))
+
+
+def _pred(doc: dict) -> str:
+    response = doc["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    return next(ref for ref in all_refs(response))
