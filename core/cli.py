@@ -21,6 +21,7 @@ from core.config import (
     get_profile,
 )
 from core.errors import CoreError
+from core.progress import ProgressFile, TrainingCancelled, TrainingMonitor
 
 logger = logging.getLogger("core")
 
@@ -114,7 +115,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     from core.training import run_pipeline
 
     config = build_config(args)
-    result = run_pipeline(config)
+    progress_file = getattr(args, "progress_file", None)
+    monitor = TrainingMonitor(ProgressFile(progress_file) if progress_file else None)
+    try:
+        with monitor.cancel_on_sigterm():  # SIGTERM: the current run ends KILLED, nothing half registered
+            result = run_pipeline(config, monitor)
+    except TrainingCancelled:
+        monitor.report("cancelled", message="cancelled by SIGTERM")
+        raise
     metric = config.evaluation.selection_metric
     for run in result.runs:
         print(
@@ -184,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train model families, register them, promote the champion")
     _add_training(train)
+    train.add_argument("--progress-file", type=Path, help="write JSON progress reports here (used by the console)")
     train.set_defaults(func=cmd_train)
 
     compare = sub.add_parser("compare", help="comparison table of all runs (printed, CSV, Markdown)")
@@ -226,3 +235,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except TrainingCancelled:
+        print("cancelled: the current run ended as KILLED, nothing of it registered", file=sys.stderr)
+        return 143

@@ -16,14 +16,17 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.tracking import MlflowClient
 from tqdm.auto import tqdm
 
 from core.classifier import SentimentClassifier, folder_size_mb
 from core.config import PipelineConfig, flatten
 from core.data_loading import file_sha256, load_sentiment140, load_twitter_samples, stratified_sample
+from core.diagnostics import log_test_predictions
 from core.evaluation import choose_threshold, compute_metrics, timed
 from core.models import get_family
 from core.preprocessing import Preprocessor
+from core.progress import RUN_MARKER, TrainingCancelled, TrainingMonitor
 from core.registry import VersionInfo, promote_best, register
 from core.seeding import set_seeds
 from core.splitting import Split, split_data
@@ -128,14 +131,22 @@ def fit_classifier(
     return SentimentClassifier(preprocessor, model, threshold), facts
 
 
-def evaluate_classifier(classifier: SentimentClassifier, data: PreparedData) -> dict[str, float]:
-    """Metrics on val, test and out of domain, prefixed by the part's name, and the threshold."""
+def evaluate_classifier(
+    classifier: SentimentClassifier, data: PreparedData, keep: dict[str, np.ndarray] | None = None
+) -> dict[str, float]:
+    """Metrics on val, test and out of domain, prefixed by the part's name, and the threshold.
+
+    Args:
+        keep: when given, receives each part's P(negative) by part name.
+    """
     texts = data.processed(classifier.preprocessor)
     metrics: dict[str, float] = {}
     for name, frame in data.parts().items():
         if name == "train":
             continue
         probabilities = classifier.model.predict_proba(texts[name])
+        if keep is not None:
+            keep[name] = probabilities
         for key, value in compute_metrics(frame["label"].to_numpy(), probabilities, classifier.threshold).items():
             metrics[f"{name}_{key}"] = float(value)
     metrics["threshold"] = classifier.threshold
@@ -165,8 +176,45 @@ def _run_params(family: str, variant: str, data: PreparedData, config: PipelineC
     return params
 
 
-def train_and_log(family: str, variant: str, data: PreparedData, config: PipelineConfig) -> RunResult:
-    """One MLflow run: fit, evaluate, log params/metrics/tags/model, register a version."""
+def end_cancelled_run(run_id: str) -> None:
+    """End a cancelled run, and its nested tuning trials, with status KILLED."""
+    while mlflow.active_run() is not None:
+        mlflow.end_run("KILLED")
+    client = MlflowClient()
+    experiment_id = client.get_run(run_id).info.experiment_id
+    for child in client.search_runs([experiment_id], f"tags.mlflow.parentRunId = '{run_id}'"):
+        if child.info.status != "FINISHED":
+            client.set_terminated(child.info.run_id, "KILLED")
+    logger.warning("Run %s cancelled: ended as KILLED, nothing registered.", run_id)
+
+
+def _fit_and_evaluate(
+    family: str, variant: str, data: PreparedData, config: PipelineConfig, monitor: TrainingMonitor
+) -> tuple[PipelineConfig, SentimentClassifier, dict[str, float], dict[str, np.ndarray]]:
+    """Tune (when asked), fit and evaluate inside the active run; the cancellable part of a run."""
+    if family in config.tuning.families:
+        monitor.report("tuning")
+        config = with_family_values(config, family, tune_family(family, variant, data, config))
+        mlflow.set_tag("tuned", "true")
+    mlflow.log_params(_run_params(family, variant, data, config))
+    monitor.report("fitting")
+    classifier, facts = fit_classifier(family, variant, data, config)
+    monitor.report("evaluating")
+    probabilities: dict[str, np.ndarray] = {}
+    metrics = {**facts, **evaluate_classifier(classifier, data, probabilities)}
+    metrics["selection_score"] = metrics[f"val_{config.evaluation.selection_metric}"]
+    return config, classifier, metrics, probabilities
+
+
+def train_and_log(
+    family: str, variant: str, data: PreparedData, config: PipelineConfig, monitor: TrainingMonitor | None = None
+) -> RunResult:
+    """One MLflow run: fit, evaluate, log params/metrics/tags/model, register a version.
+
+    A cancellation (see :mod:`core.progress`) during tuning, fitting or evaluation ends the
+    run as KILLED with nothing registered; once logging starts, the run is completed first.
+    """
+    monitor = monitor or TrainingMonitor()
     tags = {
         "family": family,
         "preprocessing": variant,
@@ -176,19 +224,27 @@ def train_and_log(family: str, variant: str, data: PreparedData, config: Pipelin
         "split_seed": str(config.split.seed),
         "split_strategy": config.split.strategy,
     }
-    with mlflow.start_run(run_name=f"{family}-{variant}", tags=tags) as run:
-        if family in config.tuning.families:
-            config = with_family_values(config, family, tune_family(family, variant, data, config))
-            mlflow.set_tag("tuned", "true")
-        mlflow.log_params(_run_params(family, variant, data, config))
-        classifier, facts = fit_classifier(family, variant, data, config)
-        metrics = {**facts, **evaluate_classifier(classifier, data)}
-        metrics["selection_score"] = metrics[f"val_{config.evaluation.selection_metric}"]
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = classifier.save(Path(tmp) / "classifier")
-            metrics["model_size_mb"] = folder_size_mb(folder)
-            metrics["inference_s_per_1000"] = serving_time_per_1000(folder, data)
-            model_uri = log_classifier(folder, classifier.model.requirements, data.split.test["text"].tolist()[:3])
+    with monitor.shielded():
+        run = mlflow.start_run(run_name=f"{family}-{variant}", tags=tags)
+    monitor.run_id = run.info.run_id
+    try:
+        config, classifier, metrics, probabilities = _fit_and_evaluate(family, variant, data, config, monitor)
+    except BaseException as exc:
+        # A cancellation may also surface as another error (a library's worker process got the signal too).
+        if isinstance(exc, TrainingCancelled) or monitor.cancel_requested:
+            with monitor.shielded():  # a second SIGTERM must not cut the clean-up
+                end_cancelled_run(run.info.run_id)
+            raise TrainingCancelled("cancelled") from exc
+        mlflow.end_run("FAILED")
+        raise
+    monitor.report("logging model")
+    # The shield is left last: a cancellation received while logging waits for the run's end.
+    with monitor.shielded(), run, tempfile.TemporaryDirectory() as tmp:
+        folder = classifier.save(Path(tmp) / "classifier")
+        metrics["model_size_mb"] = folder_size_mb(folder)
+        metrics["inference_s_per_1000"] = serving_time_per_1000(folder, data)
+        model_uri = log_classifier(folder, classifier.model.requirements, data.split.test["text"].tolist()[:3])
+        log_test_predictions(data.split.test, probabilities["test"], classifier.threshold)
         mlflow.log_metrics(metrics)
         version = register(model_uri, config.tracking.registered_model, {"family": family, "preprocessing": variant})
         mlflow.set_tag("registered_version", version)
@@ -203,20 +259,32 @@ def train_and_log(family: str, variant: str, data: PreparedData, config: Pipelin
     return RunResult(run.info.run_id, family, variant, version, metrics, classifier)
 
 
-def run_pipeline(config: PipelineConfig) -> PipelineResult:
+def run_pipeline(config: PipelineConfig, monitor: TrainingMonitor | None = None) -> PipelineResult:
     """Train every (family, preprocessing) pair of the config and promote the champion.
 
     Args:
         config: the whole pipeline configuration.
+        monitor: receives progress reports and may cancel the session (see :mod:`core.progress`).
 
     Returns:
         The runs and the champion version.
+
+    Raises:
+        TrainingCancelled: the monitor was cancelled; finished runs stay registered, the
+            current one ends as KILLED, the champion is not changed.
     """
+    monitor = monitor or TrainingMonitor()
     configure_tracking(config.tracking)
+    monitor.report("preparing data", 0.0)
     data = prepare_data(config)
     pairs = [(f, v) for f in config.families for v in config.variants_for(f)]
     runs = []
-    for family, variant in tqdm(pairs, desc="training runs", unit="run"):
-        runs.append(train_and_log(family, variant, data, config))
-    champion = promote_best(config.tracking, config.evaluation.selection_metric)
+    for index, (family, variant) in enumerate(tqdm(pairs, desc="training runs", unit="run"), start=1):
+        monitor.start_run(index, len(pairs), f"{family}-{variant}")
+        logger.info("%s%d/%d: %s-%s", RUN_MARKER, index, len(pairs), family, variant)
+        runs.append(train_and_log(family, variant, data, config, monitor))
+    monitor.report("promoting champion", 1.0)
+    with monitor.shielded():
+        champion = promote_best(config.tracking, config.evaluation.selection_metric)
+    monitor.report("done", 1.0)
     return PipelineResult(runs, champion)

@@ -1,7 +1,7 @@
 """The dependency rules between the packages, checked on the source (STYLE.md).
 
 ``core`` imports none of ``api``, ``console``, ``client_app``; ``api`` imports ``core`` but
-never ``console`` or ``client_app``.
+never ``console`` or ``client_app``; ``console`` imports ``core`` only.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ RULES = {
     "core": {"api", "console", "client_app", "stack"},
     "api": {"console", "client_app", "stack"},
     "stack": {"api", "console", "client_app"},  # it starts them as processes, never imports them
+    "console": {"api", "client_app", "stack"},  # a thin shell over core
 }
 
 

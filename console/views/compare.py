@@ -1,0 +1,121 @@
+"""Compare page: every finished run (filterable, sortable, exportable as CSV) and charts of
+the chosen metric, the cost of each gain, and the test-split curves and confusion matrices."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from console import charts
+from console.first_run import first_run_screen
+from console.store import Store
+from core.config import METRICS
+from core.diagnostics import confusion, curves, load_test_predictions
+from core.run_catalog import experiment_names, runs_table
+
+_COST_COLUMNS = ("train_time_s", "inference_s_per_1000", "model_size_mb")
+_MAX_DEFAULT_CURVES = 3
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def test_predictions(uri: str, run_id: str) -> pd.DataFrame | None:
+    """A run's logged test predictions (artifacts never change: cached per store and run)."""
+    return load_test_predictions(run_id)
+
+
+def render(store: Store) -> None:
+    """The Compare page."""
+    st.header("Compare")
+    experiments = experiment_names()
+    default = [store.tracking.experiment] if store.tracking.experiment in experiments else experiments[:1]
+    chosen = st.multiselect("Experiments", experiments, default=default, key="experiments")
+    table = runs_table(store.tracking, chosen or default)
+    if table.empty:
+        first_run_screen("finished training run")
+        return
+    metric = st.selectbox("Metric", METRICS, key="metric", help="Validation ranks the runs; test is shown beside it.")
+    table = filtered(table)
+    if table.empty:
+        st.warning("No run matches these filters.")
+        return
+    table = table.assign(label=run_labels(table))
+    shown = ordered(table, metric)
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={"champion": st.column_config.CheckboxColumn("champion", help="the registry's champion")},
+    )
+    st.download_button(
+        "Download CSV", shown.to_csv(index=False), file_name="comparison.csv", mime="text/csv", key="download"
+    )
+    left, right = st.columns(2)
+    left.plotly_chart(charts.metric_per_model(table, metric), key="metric_per_model")
+    right.plotly_chart(charts.cost_vs_metric(table, metric), key="cost_vs_metric")
+    curves_section(store, table, metric)
+
+
+def filtered(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows kept by the family, preprocessing and date filters."""
+    columns = st.columns(3)
+    families = sorted(table["family"].dropna().unique())
+    variants = sorted(table["preprocessing"].dropna().unique())
+    chosen_families = columns[0].multiselect("Families", families, default=families, key="families")
+    chosen_variants = columns[1].multiselect("Preprocessing", variants, default=variants, key="variants")
+    first, last = table["started"].min().date(), table["started"].max().date()
+    dates = columns[2].date_input("Started between", (first, last), key="dates")
+    keep = table["family"].isin(chosen_families) & table["preprocessing"].isin(chosen_variants)
+    if isinstance(dates, (tuple, list)) and len(dates) == 2:
+        start, end = (pd.Timestamp(d) for d in dates)
+        keep &= table["started"].between(start, end + dt.timedelta(days=1), inclusive="left")
+    return table[keep].reset_index(drop=True)
+
+
+def run_labels(table: pd.DataFrame) -> list[str]:
+    """A short unique name per run: ``family-variant v3`` (or the run id's start)."""
+    return [
+        f"{row.run} v{row.version}" if isinstance(row.version, str) and row.version else f"{row.run} {row.run_id[:6]}"
+        for row in table.itertuples()
+    ]
+
+
+def ordered(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The table's columns in reading order (chosen metric first), sorted as asked."""
+    lead = ["champion", "label", "experiment", "family", "preprocessing", "profile", "started"]
+    chosen = [c for c in (f"val_{metric}", f"test_{metric}", f"ood_{metric}") if c in table]
+    costs = [c for c in _COST_COLUMNS if c in table]
+    others = [c for c in table.columns if c not in {*lead, *chosen, *costs, "run", "run_id", "version"}]
+    shown = table[[*lead, *chosen, *costs, *sorted(others), "run_id"]]
+    sortable = [*chosen, *costs, "started", *sorted(others)]
+    left, right = st.columns([3, 1])
+    by = left.selectbox("Sort by", sortable, key="sort_by")
+    ascending = right.toggle("Ascending", value=by in _COST_COLUMNS, key=f"ascending-{by}")
+    return shown.sort_values(by, ascending=ascending, na_position="last").reset_index(drop=True)
+
+
+def curves_section(store: Store, table: pd.DataFrame, metric: str) -> None:
+    """ROC and precision-recall curves and confusion matrices of the selected runs."""
+    st.subheader("Test split: curves and confusion matrices")
+    best = table.sort_values(f"val_{metric}", ascending=False, na_position="last")["label"]
+    selected = st.multiselect("Runs", list(table["label"]), default=list(best[:_MAX_DEFAULT_CURVES]), key="curve_runs")
+    predictions = {}
+    for label in selected:
+        run_id = table.loc[table["label"] == label, "run_id"].iloc[0]
+        frame = test_predictions(store.uri, run_id)
+        if frame is None:
+            st.caption(f"{label}: no test predictions logged (a run trained before they were).")
+        else:
+            predictions[label] = frame
+    if not predictions:
+        return
+    points = {label: curves(frame) for label, frame in predictions.items()}
+    left, right = st.columns(2)
+    left.plotly_chart(charts.roc_curves(points), key="roc")
+    right.plotly_chart(charts.pr_curves(points), key="pr")
+    columns = st.columns(min(3, len(predictions)))
+    for i, (label, frame) in enumerate(predictions.items()):
+        columns[i % len(columns)].plotly_chart(
+            charts.confusion_heatmap(confusion(frame), label), key=f"confusion-{label}"
+        )

@@ -1,0 +1,100 @@
+"""Model page: a registered version's details, the test tweets it gets most wrong, and its
+promotion to champion (after a confirmation) so that the API's ``/model/reload`` serves it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from console.first_run import first_run_screen
+from console.store import Store
+from console.views.compare import test_predictions
+from core.diagnostics import worst_errors
+from core.registry import alias_version, set_alias
+from core.run_catalog import registered_versions, version_details
+
+_CONFIRM = "confirm_promotion"
+_PROMOTED = "promoted_message"
+
+
+def render(store: Store) -> None:
+    """The Model page."""
+    st.header("Model")
+    versions = registered_versions(store.tracking)
+    if versions.empty:
+        first_run_screen(f"registered version of '{store.tracking.registered_model}'")
+        return
+    if message := st.session_state.pop(_PROMOTED, None):
+        st.success(message)
+    champion = alias_version(store.tracking)
+    choices = list(versions["version"])
+    labels = {
+        row.version: f"v{row.version} · {row.family} / {row.preprocessing}"
+        + (" · champion" if row.version == champion else "")
+        for row in versions.itertuples()
+    }
+    index = choices.index(champion) if champion in choices else 0
+    version = st.selectbox("Registered version", choices, index=index, format_func=labels.get, key="version")
+    details = version_details(store.tracking, version)
+    metric = details.params.get("evaluation.selection_metric", "f1_negative")
+
+    columns = st.columns(5)
+    columns[0].metric(f"val {metric}", _fmt(details.metrics.get(f"val_{metric}")))
+    columns[1].metric(f"test {metric}", _fmt(details.metrics.get(f"test_{metric}")))
+    columns[2].metric("threshold on P(negative)", _fmt(details.threshold))
+    columns[3].metric("size (MB)", _fmt(details.size_mb, 2))
+    columns[4].metric("s per 1,000 tweets", _fmt(details.metrics.get("inference_s_per_1000"), 3))
+    st.caption(
+        f"{details.name} v{details.version} · {details.family} / {details.preprocessing} · run `{details.run_id}` · "
+        f"registered {details.created:%Y-%m-%d %H:%M} · aliases: {', '.join(details.aliases) or 'none'}"
+    )
+    promotion(store, version, champion)
+
+    metrics_tab, params_tab, signature_tab, errors_tab = st.tabs(["Metrics", "Parameters", "Signature", "Worst errors"])
+    with metrics_tab:
+        st.dataframe(_frame(details.metrics, "metric"), hide_index=True, width="stretch")
+    with params_tab:
+        st.dataframe(_frame(details.params, "parameter"), hide_index=True, width="stretch")
+    with signature_tab:
+        st.code(f"inputs:  {details.signature_inputs}\noutputs: {details.signature_outputs}", language="text")
+    with errors_tab:
+        predictions = test_predictions(store.uri, details.run_id)
+        if predictions is None:
+            st.caption("This run logged no test predictions (trained before they were logged).")
+        else:
+            st.caption("Misclassified test tweets, most confident first (P(negative) far from the truth).")
+            st.dataframe(worst_errors(predictions, 20), hide_index=True, width="stretch")
+
+
+def promotion(store: Store, version: str, champion: str | None) -> None:
+    """The promote button, its confirmation, and the alias move."""
+    alias = store.tracking.champion_alias
+    if version == champion:
+        st.success(f"v{version} is the `{alias}`: the API serves it.")
+        return
+    if st.session_state.get(_CONFIRM) != version:
+        if st.button(f"Promote v{version} to {alias}…", key="promote"):
+            st.session_state[_CONFIRM] = version
+            st.rerun()
+        return
+    st.warning(
+        f"Make v{version} the `{alias}` (now: {'v' + champion if champion else 'none'})? "
+        "The API switches to it on its next `/model/reload`."
+    )
+    yes, no = st.columns(2)
+    if yes.button(f"Yes, promote v{version}", type="primary", key="confirm_promote"):
+        set_alias(store.tracking, version)
+        st.session_state.pop(_CONFIRM, None)
+        st.session_state[_PROMOTED] = f"v{version} is now the {alias}. Call the API's POST /model/reload to serve it."
+        st.rerun()
+    if no.button("Cancel", key="cancel_promote"):
+        st.session_state.pop(_CONFIRM, None)
+        st.rerun()
+
+
+def _fmt(value: float | None, digits: int = 4) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _frame(values: dict, name: str) -> pd.DataFrame:
+    return pd.DataFrame({name: list(values), "value": [str(v) if name == "parameter" else v for v in values.values()]})

@@ -1,0 +1,61 @@
+"""Model page on the session's tiny trained store: details, worst errors, promotion with a
+confirmation that moves the registry's champion alias."""
+
+from __future__ import annotations
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from core.registry import alias_version
+from tests.console.conftest import open_console
+
+
+@pytest.fixture
+def model_page(trained_uri: str, monkeypatch: pytest.MonkeyPatch):
+    return open_console(monkeypatch, trained_uri, "Model")
+
+
+def test_champion_details_and_worst_errors(trained, model_page) -> None:
+    config, result = trained
+    champion = result.champion.version
+    assert model_page.selectbox(key="version").value == champion
+    run = next(r for r in result.runs if r.version == champion)
+    metrics = {m.label: m.value for m in model_page.metric}
+    assert metrics["val f1_negative"] == f"{run.metrics['val_f1_negative']:.4f}"
+    assert metrics["threshold on P(negative)"] == f"{run.metrics['threshold']:.4f}"
+    assert metrics["size (MB)"] == f"{run.metrics['model_size_mb']:.2f}"
+    assert model_page.success[0].value.startswith(f"v{champion} is the `champion`")
+
+    tables = {tuple(d.value.columns): d.value for d in model_page.dataframe}
+    params = tables[("parameter", "value")].set_index("parameter")["value"]
+    assert params["family"] == "tfidf" and params["models.tfidf.C"] == str(config.models.tfidf.C)
+    signature = model_page.code[0].value.replace('"', "'")
+    assert "inputs:  [string" in signature
+    assert "'label': string" in signature and "'probability_negative': double" in signature
+
+    errors = tables[("text", "true", "predicted", "p_negative")]
+    assert 0 < len(errors) <= 20
+    assert (errors["true"] != errors["predicted"]).all()
+    distance = (errors["p_negative"] - (errors["true"] == "negative")).abs()
+    assert list(distance) == sorted(distance, reverse=True)  # most confident mistakes first
+    threshold = run.metrics["threshold"]
+    wrong_side = (errors["p_negative"] < threshold) == (errors["true"] == "negative")
+    assert wrong_side.all()  # each one is on the wrong side of the run's own threshold
+
+
+def test_promotion_asks_for_confirmation_then_moves_the_alias(trained, model_page) -> None:
+    config, result = trained
+    other = next(r.version for r in result.runs if r.version != result.champion.version)
+    model_page.selectbox(key="version").set_value(other).run()
+    model_page.button(key="promote").click().run()
+    assert "Make v" in model_page.warning[0].value
+    model_page.button(key="cancel_promote").click().run()
+    assert alias_version(config.tracking) == result.champion.version  # cancelled: nothing moved
+
+    model_page.button(key="promote").click().run()
+    model_page.button(key="confirm_promote").click().run()
+    assert not model_page.exception
+    assert alias_version(config.tracking) == other
+    assert str(MlflowClient().get_model_version_by_alias(config.tracking.registered_model, "champion").version) == other
+    assert model_page.success[0].value.startswith(f"v{other} is now the champion")
+    assert "· champion" in model_page.selectbox(key="version").format_func(other)
