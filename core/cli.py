@@ -1,4 +1,4 @@
-"""Command line: ``python -m core {train,compare,predict,up}``.
+"""Command line: ``python -m core {train,compare,predict,up,monitor,retrain}``.
 
 Every user error ends with one clear line on stderr and a non-zero exit code.
 """
@@ -184,6 +184,95 @@ def cmd_up(args: argparse.Namespace) -> int:
     return cmd_compare(args)
 
 
+def _add_store(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        help="event store URL, sqlite:///path or postgresql://... "
+        "(default: $EVENT_STORE_URL, else the SQLite file $API_FEEDBACK_DB or .data/feedback.db)",
+    )
+
+
+def _store(args: argparse.Namespace):
+    """The event store named on the command line or by the API's environment variables."""
+    import os
+
+    from core.config import DEFAULT_EVENT_DB
+    from core.event_store import EventStore
+
+    url = args.store or os.environ.get("EVENT_STORE_URL")
+    if url:
+        return EventStore(url)
+    return EventStore.for_sqlite(Path(os.environ.get("API_FEEDBACK_DB") or DEFAULT_EVENT_DB))
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    """Per day and week: volume, share negative, confidence, flagged errors and drift (PSI)."""
+    from datetime import timedelta
+
+    from core.drift import reference_from_champion
+    from core.event_store import now_utc
+    from core.monitoring import build_report, format_table
+
+    store = _store(args)
+    since = now_utc() - timedelta(days=args.days) if args.days else None
+    frame = store.predictions_frame(since)
+    if frame.empty:
+        print(f"No prediction events in {store!r} yet: serve some predictions first.")
+        return 1
+    reference = None
+    if not args.no_reference:
+        try:
+            reference = reference_from_champion(_tracking_config(args))
+        except CoreError as exc:
+            print(f"PSI not computed: {exc}")
+    report = build_report(frame, reference)
+    print(f"{len(frame)} prediction events; drift reference: {report.reference_source or 'none'}")
+    for name, table in (("week", report.weekly), ("day", report.daily)):
+        if args.period in (name, "both"):
+            print(f"\nPer {name}:\n{format_table(table)}")
+    print("\n" + ("\n".join(report.warnings) if report.warnings else "No drift warning."))
+    output = args.output_dir or _tracking_config(args).reports_dir / "monitoring"
+    output.mkdir(parents=True, exist_ok=True)
+    report.daily.to_csv(output / "daily.csv", index=False)
+    report.weekly.to_csv(output / "weekly.csv", index=False)
+    html = [fig.to_html(full_html=False, include_plotlyjs=i == 0) for i, fig in enumerate(report.figures.values())]
+    (output / "monitoring.html").write_text("<html><body>" + "\n".join(html) + "</body></html>", encoding="utf-8")
+    print(f"\nwritten: {output / 'daily.csv'}, {output / 'weekly.csv'}, {output / 'monitoring.html'}")
+    return 0
+
+
+def cmd_retrain(args: argparse.Namespace) -> int:
+    """Train a challenger (with the flagged tweets) and promote it only if it beats the champion."""
+    from core.retraining import retrain
+
+    config = build_config(args)
+    store = _store(args) if args.with_feedback else None
+    result = retrain(
+        config,
+        store,
+        family=args.model[0] if args.model else None,
+        preprocessing=args.preprocessing[0] if args.preprocessing else None,
+        compare_on=args.compare_on,
+    )
+    if store is not None:
+        print(
+            f"feedback: {result.feedback_added} flagged tweets added to train "
+            f"({result.feedback_held_out} left out: their text is in validation/test; "
+            f"{result.feedback_replacing} replaced a train row)"
+        )
+    for name in ("validation", "test"):
+        mark = " (decides)" if name == result.compared_on else ""
+        print(
+            f"{name}{mark} {result.metric}: champion v{result.champion_version} {result.champion_scores[name]:.4f}, "
+            f"challenger v{result.challenger_version} {result.challenger_scores[name]:.4f}"
+        )
+    if result.promoted:
+        print(f"promoted: v{result.challenger_version} is the new champion")
+    else:
+        print(f"kept: v{result.champion_version} stays champion (challenger v{result.challenger_version} not better)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m core`` argument parser."""
     parser = argparse.ArgumentParser(prog="python -m core", description="Air Paradise tweet sentiment pipeline.")
@@ -211,6 +300,24 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="main job: train the quick profile if no champion exists, then compare")
     _add_training(up)
     up.set_defaults(func=cmd_up)
+
+    monitor = sub.add_parser("monitor", help="per day/week volume, negatives, confidence, flagged errors, drift")
+    _add_store(monitor)
+    monitor.add_argument("--period", choices=("day", "week", "both"), default="both", help="tables to print")
+    monitor.add_argument("--days", type=int, help="only the last N days of events")
+    monitor.add_argument("--no-reference", action="store_true", help="skip PSI (no champion scoring)")
+    monitor.add_argument("--output-dir", type=Path, help="CSV tables and HTML figures (default: reports/monitoring/)")
+    _add_tracking(monitor)
+    monitor.set_defaults(func=cmd_monitor)
+
+    retrain = sub.add_parser("retrain", help="train a challenger on the champion's split; promote it only if better")
+    _add_training(retrain)
+    retrain.add_argument("--with-feedback", action="store_true", help="add the flagged tweets (corrected) to train")
+    _add_store(retrain)
+    retrain.add_argument(
+        "--compare-on", choices=("validation", "test"), default="validation", help="part that decides (validation)"
+    )
+    retrain.set_defaults(func=cmd_retrain)
     return parser
 
 

@@ -1,0 +1,269 @@
+"""The improvement loop: retrain with the tweets users flagged, promote only a better challenger.
+
+``python -m core retrain --with-feedback``:
+
+1. rebuild the champion's exact split from its MLflow run (data file, row cap, strategy, seed,
+   fractions), so challenger and champion are judged on the same held-out tweets;
+2. add each flagged tweet (feedback that contradicts the served label) with its corrected label
+   to the *training* part only: a flagged tweet whose cleaned text is in validation or test is
+   left out (no leakage), and one already in train replaces that row (the correction wins);
+3. train a challenger with :func:`core.training.train_and_log` (a normal MLflow run, registered);
+4. score the champion, as served, on the same validation and test parts, and compare on the
+   selection metric; the champion alias moves to the challenger only if it is strictly better.
+
+The decision uses validation by default, like every champion choice in the project (test stays
+an untouched confirmation); ``compare_on="test"`` decides on test instead. The comparison is
+logged on the challenger's run (``champion_*`` metrics, ``retrain_*`` tags).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from core.cleaning import clean_text
+from core.config import PipelineConfig
+from core.data_loading import LABEL_NAMES, NEGATIVE, POSITIVE
+from core.errors import ConfigError, CoreError, ModelNotFoundError
+from core.evaluation import compute_metrics
+from core.event_store import EventStore
+
+logger = logging.getLogger(__name__)
+
+COMPARE_SPLITS = ("validation", "test")
+_LABEL_IDS = {LABEL_NAMES[NEGATIVE]: NEGATIVE, LABEL_NAMES[POSITIVE]: POSITIVE}
+
+
+@dataclass(frozen=True)
+class ChampionRun:
+    """The champion version and the parameters of the run that trained it."""
+
+    version: str
+    run_id: str
+    family: str
+    preprocessing: str
+    params: dict[str, str]
+
+
+@dataclass
+class RetrainResult:
+    """What one retraining did."""
+
+    champion_version: str
+    challenger_version: str
+    metric: str
+    compared_on: str
+    champion_scores: dict[str, float]
+    """``validation`` and ``test`` values of the metric for the champion on this split."""
+    challenger_scores: dict[str, float]
+    promoted: bool
+    feedback_added: int
+    feedback_held_out: int
+    """Flagged tweets left out because their text is in validation or test."""
+    feedback_replacing: int
+    """Flagged tweets whose text was already in train with the other label."""
+
+
+def champion_run(config: PipelineConfig) -> ChampionRun:
+    """The champion's version, family, preprocessing and run parameters.
+
+    Raises:
+        ModelNotFoundError: no champion is registered.
+    """
+    from core.tracking import configure_tracking
+
+    configure_tracking(config.tracking)
+    client = MlflowClient()
+    tracking = config.tracking
+    try:
+        mv = client.get_model_version_by_alias(tracking.registered_model, tracking.champion_alias)
+        run = client.get_run(mv.run_id)
+    except MlflowException:
+        raise ModelNotFoundError(
+            f"No '{tracking.champion_alias}' version of '{tracking.registered_model}' yet: "
+            "train one first (python -m core train --profile quick)."
+        ) from None
+    params = run.data.params
+    return ChampionRun(
+        str(mv.version),
+        mv.run_id,
+        mv.tags.get("family", params.get("family", "")),
+        mv.tags.get("preprocessing", params.get("preprocessing", "")),
+        dict(params),
+    )
+
+
+def _param(params: dict[str, str], key: str, cast, default):
+    raw = params.get(key)
+    if raw is None or raw == "None":
+        return default if raw is None else None
+    return cast(raw)
+
+
+def config_like_champion(config: PipelineConfig, champion: ChampionRun | None = None) -> PipelineConfig:
+    """``config`` with the champion run's data and split settings, so the split is the same tweets.
+
+    Raises:
+        ModelNotFoundError: no champion is registered.
+    """
+    champion = champion or champion_run(config)
+    p = champion.params
+    data = dataclasses.replace(
+        config.data,
+        path=Path(p.get("data.path", config.data.path)),
+        max_rows=_param(p, "data.max_rows", int, config.data.max_rows),
+    )
+    split = dataclasses.replace(
+        config.split,
+        strategy=p.get("split.strategy", config.split.strategy),
+        seed=_param(p, "split.seed", int, config.split.seed),
+        val_fraction=_param(p, "split.val_fraction", float, config.split.val_fraction),
+        test_fraction=_param(p, "split.test_fraction", float, config.split.test_fraction),
+    )
+    return dataclasses.replace(config, data=data, split=split)
+
+
+def flagged_examples(store: EventStore) -> pd.DataFrame:
+    """Flagged tweets with their corrected labels: ``text``, ``label`` (1 = negative), ``key`` (cleaned).
+
+    Tweets stored as a hash only (privacy setting) cannot be used and are left out; when one text
+    was flagged several times, its latest correction wins.
+    """
+    frame = store.predictions_frame()
+    flagged = frame[frame["correct_label"].notna() & (frame["correct_label"] != frame["label"]) & frame["text"].notna()]
+    hashed = int((frame["correct_label"].notna() & frame["text"].isna()).sum())
+    if hashed:
+        logger.warning("%d feedback rows have no stored text (privacy mode 'hash') and are not used.", hashed)
+    examples = pd.DataFrame(
+        {
+            "text": flagged["text"].astype(str),
+            "label": flagged["correct_label"].map(_LABEL_IDS).astype(int),
+        }
+    )
+    examples["key"] = examples["text"].map(clean_text)
+    examples = examples[examples["key"] != ""]
+    return examples.drop_duplicates("key", keep="last").reset_index(drop=True)
+
+
+def add_to_training(data, examples: pd.DataFrame):
+    """``data`` (a :class:`core.training.PreparedData`) with ``examples`` added to its training part.
+
+    Returns:
+        The new prepared data, and how many examples were added, left out because their text is
+        held out (validation or test), and replacing a train row.
+    """
+    from core.training import PreparedData
+
+    split = data.split
+    held_out = set(split.val["key"]) | set(split.test["key"])
+    usable = examples[~examples["key"].isin(held_out)]
+    keys = set(usable["key"])
+    replacing = int(split.train["key"].isin(keys).sum())
+    train = pd.concat([split.train[~split.train["key"].isin(keys)], usable], ignore_index=True)
+    new_split = dataclasses.replace(split, train=train)
+    return PreparedData(new_split, data.ood, data.data_sha256), len(usable), len(examples) - len(usable), replacing
+
+
+def _champion_scores(config: PipelineConfig, version: str, data, metric: str) -> dict[str, float]:
+    """The champion's metric on the validation and test parts, scored as served (raw text in)."""
+    from core.predictor import Predictor
+
+    predictor = Predictor(config.tracking, version=version)
+    threshold = predictor.info.threshold if predictor.info.threshold is not None else 0.5
+    scores = {}
+    for name, frame in (("validation", data.split.val), ("test", data.split.test)):
+        probabilities = np.array([p.probability_negative for p in predictor.predict(frame["text"].tolist())])
+        scores[name] = float(compute_metrics(frame["label"].to_numpy(), probabilities, threshold)[metric])
+    return scores
+
+
+def retrain(
+    config: PipelineConfig,
+    store: EventStore | None,
+    family: str | None = None,
+    preprocessing: str | None = None,
+    compare_on: str = "validation",
+) -> RetrainResult:
+    """Train a challenger (with the flagged tweets when ``store`` is given) and promote it only if better.
+
+    Args:
+        config: training settings (its data and split settings are replaced by the champion's).
+        store: event store holding the feedback (``None``: retrain on the original data only).
+        family: challenger family (default: the champion's).
+        preprocessing: challenger preprocessing variant (default: the champion's).
+        compare_on: ``validation`` (default) or ``test``: the part the decision is made on.
+
+    Raises:
+        ModelNotFoundError: no champion yet.
+        CoreError: ``store`` holds no usable flagged tweet.
+    """
+    from core.registry import set_alias
+    from core.training import prepare_data, train_and_log
+
+    if compare_on not in COMPARE_SPLITS:
+        raise ConfigError(f"compare_on must be one of {', '.join(COMPARE_SPLITS)}.")
+    champion = champion_run(config)
+    config = config_like_champion(config, champion)
+    family = family or champion.family
+    variant = preprocessing or champion.preprocessing
+    metric = config.evaluation.selection_metric
+    data = prepare_data(config)
+    added = held_out = replacing = 0
+    if store is not None:
+        examples = flagged_examples(store)
+        if examples.empty:
+            raise CoreError("The event store holds no flagged tweet with its text: nothing to retrain with.")
+        data, added, held_out, replacing = add_to_training(data, examples)
+        logger.info(
+            "Feedback: %d flagged tweets added to train (%d held out, %d replacing).", added, held_out, replacing
+        )
+    challenger = train_and_log(family, variant, data, config)
+    challenger_scores = {
+        "validation": challenger.metrics[f"val_{metric}"],
+        "test": challenger.metrics[f"test_{metric}"],
+    }
+    champion_scores = _champion_scores(config, champion.version, data, metric)
+    promoted = challenger_scores[compare_on] > champion_scores[compare_on]
+    if promoted:
+        set_alias(config.tracking, challenger.version)
+    set_alias(config.tracking, challenger.version, alias="challenger")
+    client = MlflowClient()
+    for name, value in champion_scores.items():
+        client.log_metric(challenger.run_id, f"champion_{'val' if name == 'validation' else name}_{metric}", value)
+    for key, value in {
+        "retrain": "with-feedback" if store is not None else "plain",
+        "retrain_champion_version": champion.version,
+        "retrain_compared_on": compare_on,
+        "retrain_promoted": str(promoted).lower(),
+        "retrain_feedback_added": str(added),
+    }.items():
+        client.set_tag(challenger.run_id, key, value)
+    logger.info(
+        "Challenger v%s %s_%s=%.4f vs champion v%s %.4f: %s",
+        challenger.version,
+        compare_on,
+        metric,
+        challenger_scores[compare_on],
+        champion.version,
+        champion_scores[compare_on],
+        "promoted" if promoted else "champion kept",
+    )
+    return RetrainResult(
+        champion.version,
+        challenger.version,
+        metric,
+        compare_on,
+        champion_scores,
+        challenger_scores,
+        promoted,
+        added,
+        held_out,
+        replacing,
+    )
