@@ -20,13 +20,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import ConfigError, CoreError
+
+if TYPE_CHECKING:  # pandas is imported only by the monitoring reads, not by the serving path
+    import pandas as pd
 
 LABELS = ("negative", "positive")
 
@@ -411,6 +414,8 @@ class EventStore:
 
     def alerts_frame(self) -> pd.DataFrame:
         """Every raised alert (``id``, ``created_at``, ``rule``, ``flagged_count``, ``prediction_ids``)."""
+        import pandas as pd
+
         rows = self._run(lambda conn: conn.execute(sa.select(alerts).order_by(alerts.c.id)).all())
         frame = pd.DataFrame(rows, columns=list(alerts.columns.keys()))
         frame["created_at"] = pd.to_datetime([_aware(v) for v in frame["created_at"]], utc=True)
@@ -420,6 +425,8 @@ class EventStore:
 
     def predictions_frame(self, since: datetime | None = None) -> pd.DataFrame:
         """Prediction events with, per prediction, its latest feedback label (``correct_label``, or NaN)."""
+        import pandas as pd
+
         latest = (
             sa.select(feedback.c.prediction_id, sa.func.max(feedback.c.id).label("last_id"))
             .group_by(feedback.c.prediction_id)
