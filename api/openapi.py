@@ -58,6 +58,41 @@ SCHEMAS: dict[str, Any] = {
         "required": ["predictions"],
         "properties": {"predictions": {"type": "array", "items": {"$ref": "#/components/schemas/Prediction"}}},
     },
+    "ExplainRequest": {
+        "type": "object",
+        "required": ["text"],
+        "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 1000}},
+    },
+    "Explanation": {
+        "type": "object",
+        "description": "Weights are in logit units of P(negative): > 0 pushes towards negative, < 0 towards "
+        "positive. `linear` (TF-IDF family): exact shares, `base_value` (the intercept) + the weights = `logit`. "
+        "`occlusion` (other families): the logit drop when the token alone is removed; `base_value`: the logit "
+        "with every token removed.",
+        "required": ["label", "probability_negative", "model", "method", "tokens", "logit", "base_value"],
+        "properties": {
+            "label": {"type": "string", "enum": ["negative", "positive"]},
+            "probability_negative": {"type": "number", "minimum": 0, "maximum": 1},
+            "model": {"$ref": "#/components/schemas/ModelRef"},
+            "method": {"type": "string", "enum": ["linear", "occlusion"]},
+            "tokens": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["token", "start", "end", "weight"],
+                    "description": "`token` is `text[start:end]` (offsets in Unicode code points).",
+                    "properties": {
+                        "token": _STR,
+                        "start": {"type": "integer", "minimum": 0},
+                        "end": {"type": "integer", "minimum": 1},
+                        "weight": {"type": "number"},
+                    },
+                },
+            },
+            "logit": {"type": "number"},
+            "base_value": _NULLABLE_NUM,
+        },
+    },
     "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["ok"]}}},
     "Ready": {
         "type": "object",
@@ -188,6 +223,13 @@ PATHS: dict[str, Any] = {
                 "422",
                 "503",
             ),
+        }
+    },
+    "/explain": {
+        "post": {
+            "summary": "Which words of one tweet push it towards negative or positive",
+            "requestBody": {"required": True, "content": _json("ExplainRequest")},
+            "responses": _responses(("200", "Explanation"), "400", "413", "415", "422", "503"),
         }
     },
     "/model": {"get": {"summary": "The served model", "responses": _responses(("200", "ModelInfo"), "503")}},

@@ -13,7 +13,7 @@ from api.errors import ApiError
 from api.model_holder import ModelHolder
 from api.openapi import openapi_document
 from api.settings import ApiSettings
-from api.validation import feedback_request, json_object, predict_request
+from api.validation import explain_request, feedback_request, json_object, predict_request
 from core.event_store import EventStore
 from core.events import EventMonitor
 from core.predictor import Predictor
@@ -95,6 +95,24 @@ def predict():
         for r in records
     ]
     return jsonify(answers[0] if parsed.single else {"predictions": answers})
+
+
+@bp.post("/explain")
+def explain():
+    """Explain one tweet (``text``, validated as ``/predict`` validates it): its label, and each word's
+    push towards negative (> 0) or positive (< 0) in logit units, with its offsets in the text."""
+    text = explain_request(json_object(request), state().settings.max_text_length)
+    predictor = state().holder.current()
+    explanation = predictor.explain(text)
+    return jsonify(
+        label=explanation.label,
+        probability_negative=explanation.probability_negative,
+        model=_model_ref(predictor),
+        method=explanation.method,
+        tokens=[{"token": t.token, "start": t.start, "end": t.end, "weight": t.weight} for t in explanation.tokens],
+        logit=explanation.logit,
+        base_value=explanation.base_value,
+    )
 
 
 @bp.get("/model")

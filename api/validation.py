@@ -71,6 +71,17 @@ def predict_request(body: dict[str, Any], max_length: int, max_batch: int) -> Pr
     return PredictRequest([_check_text(t, f"'texts'[{i}]", max_length) for i, t in enumerate(texts)], single=False)
 
 
+def explain_request(body: dict[str, Any], max_length: int) -> str:
+    """Validate an ``/explain`` body: ``{"text": ...}`` checked exactly as ``/predict`` checks it.
+
+    Raises:
+        ApiError: 422 with the first problem found (a batch ``texts`` included: one tweet at a time).
+    """
+    if "text" not in body:
+        raise ApiError(422, "Send 'text' (a string): /explain explains one tweet at a time.")
+    return predict_request(body, max_length, max_batch=1).texts[0]
+
+
 @dataclass(frozen=True)
 class FeedbackRequest:
     """A verdict on one prediction."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mlflow.pyfunc
 from mlflow.exceptions import MlflowException
@@ -17,6 +18,9 @@ from core.errors import ModelNotFoundError
 from core.pyfunc_model import to_texts
 from core.registry import model_uri
 from core.tracking import configure_tracking
+
+if TYPE_CHECKING:
+    from core.explanations import Explainer, Explanation
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +140,19 @@ class Predictor:
             model_info(client, config.registered_model, self.version),
             runtime=served_by.runtime if served_by is not None else None,
         )
+
+    def explain(self, text: str) -> Explanation:
+        """Which words of one raw tweet pushed it towards negative or positive (see :mod:`core.explanations`).
+
+        Exact contributions for the TF-IDF family, occlusion through the served scorer for the others.
+        """
+        return self._explainer.explain(text)
+
+    @functools.cached_property
+    def _explainer(self) -> Explainer:
+        from core.explanations import explainer_for
+
+        return explainer_for(self.model.unwrap_python_model().classifier)
 
     def predict(self, texts: list[str] | str) -> list[Prediction]:
         """Predictions for raw tweets, in order."""
