@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 PSI_WARNING = 0.1
 PSI_ALERT = 0.25
-MIN_COUNT = 50
+MIN_COUNT = 100
 """Fewer observations than this in a period: PSI is not computed (too noisy to read)."""
 _EPSILON = 1e-4  # share given to an empty bin, so the logarithm stays finite
 SCORE_EDGES = np.linspace(0.0, 1.0, 11)
