@@ -30,6 +30,10 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, "NLTK_DATA": str(DEFAULT_NLTK_DATA), "HF_HUB_OFFLINE": "1", **extra}
 
 
+def _tail(log: Path, chars: int = 3000) -> str:
+    return log.read_text()[-chars:] if log.exists() else ""
+
+
 def _mlflow_server(backend: str, artifacts: Path, port: int) -> tuple[list[str], dict[str, str]]:
     """The compose file's MLflow command and environment, on loopback and ``artifacts``."""
     service = compose()["services"]["mlflow"]
@@ -71,7 +75,7 @@ def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(po
 
     mlflow_command, mlflow_env = _mlflow_server(backend, tmp_path / "artifacts", mlflow_port)
     with background(mlflow_command, mlflow_log, env=mlflow_env) as server:
-        wait_until_ok(f"{tracking}/health", server, mlflow_log, timeout_s=60)
+        wait_until_ok(f"{tracking}/health", server, mlflow_log, timeout_s=120)
         # As on a fresh compose stack: the API starts (before or while the first training runs),
         # the tiny profile trains against the server, then POST /model/reload picks the champion.
         with background(_api_command(site, api_port), api_log, cwd=tmp_path, env=env) as api:
@@ -84,18 +88,18 @@ def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(po
                 text=True,
                 timeout=180,
             )
-            assert train.returncode == 0, train.stderr[-3000:]
+            assert train.returncode == 0, (train.stderr[-3000:], _tail(mlflow_log))
             registered = TrackingConfig().registered_model
             champion = MlflowClient(tracking, registry_uri=tracking).get_model_version_by_alias(registered, "champion")
             assert any((tmp_path / "artifacts").rglob("MLmodel"))  # artifacts went through the server's proxy
 
-            wait_until_ok(f"{base}/health", api, api_log, timeout_s=60)
+            wait_until_ok(f"{base}/health", api, api_log, timeout_s=90)
             status, body = request(f"{base}/model/reload", {}, headers={"X-API-Key": API_KEY})
-            assert status == 200, body
+            assert status == 200, (body, _tail(api_log))
             wait_until_ok(f"{base}/ready", api, api_log, timeout_s=30)
 
             status, body = request(f"{base}/predict", {"texts": ["lost my bag again, worst airline", "great crew!"]})
-            assert status == 200, body
+            assert status == 200, (body, _tail(api_log))
             assert [p["label"] for p in body["predictions"]] == ["negative", "positive"]
             assert {p["model"]["version"] for p in body["predictions"]} == {champion.version}
 
@@ -108,7 +112,7 @@ def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(po
                 {"prediction_id": prediction_id, "correct_label": "positive"},
                 headers={"X-API-Key": API_KEY},
             )
-            assert status == 201, feedback  # the prediction event is in PostgreSQL
+            assert status == 201, (feedback, _tail(api_log))  # the prediction event is in PostgreSQL
 
             smoke = subprocess.run(
                 [sys.executable, str(PROJECT_ROOT / "docker" / "smoke_test.py"), base, "--timeout", "30"],
@@ -116,7 +120,7 @@ def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(po
                 text=True,
                 timeout=60,
             )
-            assert smoke.returncode == 0, smoke.stderr
+            assert smoke.returncode == 0, (smoke.stderr, _tail(api_log))
             assert f"v{champion.version}" in smoke.stdout
 
     # Nothing the API needed came from outside the slim set.
