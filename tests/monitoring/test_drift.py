@@ -108,3 +108,40 @@ def test_period_tables_compute_each_column() -> None:
     drift_figure = report.figures["daily_drift"]
     assert list(drift_figure.data[0].x) == list(daily.index)
     assert drift_figure.data[0].y[1] == pytest.approx(tuesday["psi_score"])
+
+
+def test_monitor_command_prints_tables_with_psi_against_the_champion(tracking, tmp_path, capsys) -> None:
+    from core.cli import main
+    from core.event_store import EventStore, PredictionRecord, now_utc, text_hash
+    from core.tracking import resolve_tracking_uri
+
+    store = EventStore.for_sqlite(tmp_path / "events.db")
+    start = now_utc() - pd.Timedelta(days=2)
+    records = []
+    for i in range(240):  # two days of 120 events: the second all confidently negative, long tweets
+        day = i // 120
+        text = ("the flight was delayed " * (6 if day else 1)) + str(i)
+        p = 0.97 if day else (i % 10) / 10 + 0.05
+        label = "negative" if p >= 0.5 else "positive"
+        created = (start + pd.Timedelta(days=day)).isoformat()
+        records.append(PredictionRecord(f"e{i}", created, text, label, p, "m", "1", 1.0, text_hash(text), len(text)))
+    store.record_predictions(records)
+    out_dir = tmp_path / "report"
+    code = main(
+        [
+            "monitor",
+            "--store",
+            store.url,
+            "--tracking-uri",
+            resolve_tracking_uri(tracking),
+            "--output-dir",
+            str(out_dir),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "240 prediction events; drift reference: validation split of air-paradise-sentiment" in out
+    daily = pd.read_csv(out_dir / "daily.csv")
+    assert list(daily["predictions"]) == [120, 120]
+    assert daily["psi_score"][1] > 0.25 and daily["psi_length"][1] > 0.25 and daily["drift"][1] == "alert"
+    assert "PSI of prediction scores" in out and (out_dir / "monitoring.html").stat().st_size > 100_000
