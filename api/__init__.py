@@ -15,7 +15,9 @@ Environment (all optional): ``MLFLOW_TRACKING_URI``; ``API_REGISTERED_MODEL``;
 ONNX Runtime when the model has an export, else its framework; ``native``, ``onnx``,
 ``onnx_int8``); ``API_KEY`` (secret for ``X-API-Key``; unset: write routes answer 401; never
 logged); ``API_MAX_TEXT_LENGTH`` (1000 chars); ``API_MAX_BATCH_SIZE`` (256); ``API_MAX_BODY_BYTES`` (1,000,000 -> 413);
-``API_FEEDBACK_DB`` (SQLite file of predictions and feedback, default ``.data/feedback.db``).
+``API_FEEDBACK_DB`` (SQLite file of predictions and feedback, default ``.data/feedback.db``);
+monitoring (event store URL, privacy, Application Insights, alert rule, mail and webhook):
+:func:`api.settings.monitoring_from_env`.
 
 Routes (full schema: ``GET /openapi.json``)::
 
@@ -27,6 +29,7 @@ Routes (full schema: ``GET /openapi.json``)::
                          runtime
     POST /feedback       X-API-Key; {"prediction_id", "correct_label"} -> 201 (committed before answering)
     POST /model/reload   X-API-Key; switch to the current champion; on failure 503, old model kept
+    GET  /monitoring     prediction-event counters (queued, written, dropped, failed), outputs in use
     GET  /openapi.json   OpenAPI 3.1 document
 
 Errors are JSON ``{"error": "<one sentence>"}``: 400 malformed JSON; 422 missing field, wrong
