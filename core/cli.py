@@ -209,24 +209,18 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     """Per day and week: volume, share negative, confidence, flagged errors and drift (PSI)."""
     from datetime import timedelta
 
-    from core.drift import reference_from_champion
     from core.event_store import now_utc
-    from core.monitoring import build_report, format_table
+    from core.monitoring import format_table, report_from_store
 
     store = _store(args)
     since = now_utc() - timedelta(days=args.days) if args.days else None
-    frame = store.predictions_frame(since)
-    if frame.empty:
+    report = report_from_store(store, None if args.no_reference else _tracking_config(args), since)
+    if not report.events:
         print(f"No prediction events in {store!r} yet: serve some predictions first.")
         return 1
-    reference = None
-    if not args.no_reference:
-        try:
-            reference = reference_from_champion(_tracking_config(args))
-        except CoreError as exc:
-            print(f"PSI not computed: {exc}")
-    report = build_report(frame, reference)
-    print(f"{len(frame)} prediction events; drift reference: {report.reference_source or 'none'}")
+    if report.reference_error:
+        print(f"PSI not computed: {report.reference_error}")
+    print(f"{report.events} prediction events; drift reference: {report.reference_source or 'none'}")
     for name, table in (("week", report.weekly), ("day", report.daily)):
         if args.period in (name, "both"):
             print(f"\nPer {name}:\n{format_table(table)}")

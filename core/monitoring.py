@@ -8,13 +8,20 @@ console shows the same :class:`MonitoringReport` that ``python -m core monitor``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.drift import MIN_COUNT, PSI_ALERT, PSI_WARNING, Reference, psi_level
+from core.drift import MIN_COUNT, PSI_ALERT, PSI_WARNING, Reference, psi_level, reference_from_champion
+from core.errors import CoreError
+
+if TYPE_CHECKING:
+    from core.config import PipelineConfig
+    from core.event_store import EventStore
 
 PERIODS = ("day", "week")
 COLUMNS = (
@@ -162,6 +169,9 @@ class MonitoringReport:
     reference_source: str | None
     warnings: list[str] = field(default_factory=list)
     figures: dict[str, go.Figure] = field(default_factory=dict)
+    events: int = 0
+    reference_error: str | None = None
+    """Why PSI was not computed (e.g. no champion yet), or ``None``."""
 
 
 def build_report(frame: pd.DataFrame, reference: Reference | None, min_count: int = MIN_COUNT) -> MonitoringReport:
@@ -176,4 +186,30 @@ def build_report(frame: pd.DataFrame, reference: Reference | None, min_count: in
         reference.source if reference is not None else None,
         drift_warnings(weekly, "week") + drift_warnings(daily, "day"),
         figures,
+        events=len(frame),
     )
+
+
+def report_from_store(
+    store: EventStore, config: PipelineConfig | None = None, since: datetime | None = None
+) -> MonitoringReport:
+    """The report of the events in ``store`` (since ``since``), PSI against the champion of ``config``.
+
+    Args:
+        store: the API's event store.
+        config: whose tracking store holds the champion (``None``: no PSI).
+        since: only events from this time on.
+
+    Raises:
+        StoreUnavailableError: the store cannot be read.
+    """
+    frame = store.predictions_frame(since)
+    reference, error = None, None
+    if config is not None and not frame.empty:
+        try:
+            reference = reference_from_champion(config)
+        except CoreError as exc:
+            error = str(exc)
+    report = build_report(frame, reference)
+    report.reference_error = error
+    return report

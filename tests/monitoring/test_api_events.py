@@ -108,3 +108,41 @@ def test_feedback_right_after_a_queued_prediction_is_stored_with_it(tracking, tm
     assert store.get_prediction(served["prediction_id"]).label == served["label"]
     assert app.extensions["sentiment_api"].events.recorder.flush(10)
     assert store.counts()["predictions"] == 1 and store.counts()["feedback"] == 1
+
+
+def test_monitoring_settings_come_from_the_environment(tmp_path) -> None:
+    import pytest
+
+    from api import ApiSettings
+    from core.errors import ConfigError
+
+    env = {
+        "API_FEEDBACK_DB": str(tmp_path / "f.db"),
+        "EVENT_STORE_URL": "postgresql://u@db.example:5432/events",
+        "EVENT_STORE_TEXT": "hash",
+        "API_EVENT_QUEUE_SIZE": "50",
+        "API_EVENT_WRITE_DELAY_MS": "2.5",
+        "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=k",
+        "ALERT_MIN_ERRORS": "4",
+        "ALERT_WINDOW_MINUTES": "10",
+        "ALERT_COOLDOWN_MINUTES": "60",
+        "ALERT_SMTP_HOST": "smtp.example",
+        "ALERT_SMTP_PORT": "587",
+        "ALERT_SMTP_STARTTLS": "true",
+        "ALERT_SMTP_PASSWORD": "s3cret",
+        "ALERT_MAIL_TO": "a@example.com, b@example.com",
+        "ALERT_WEBHOOK_URL": "https://hooks.example/x",
+    }
+    m = ApiSettings.from_env(env).monitoring
+    assert (m.store_url, m.text_mode, m.queue_size, m.write_delay_ms) == (env["EVENT_STORE_URL"], "hash", 50, 2.5)
+    assert m.resolved_store_url == env["EVENT_STORE_URL"] and m.connection_string == "InstrumentationKey=k"
+    a = m.alerts
+    assert (a.min_errors, a.window_minutes, a.cooldown_minutes) == (4, 10.0, 60.0)
+    assert (a.smtp_host, a.smtp_port, a.smtp_starttls) == ("smtp.example", 587, True)
+    assert a.mail_to == ("a@example.com", "b@example.com") and a.webhook_url == "https://hooks.example/x"
+    assert "s3cret" not in repr(m) and "InstrumentationKey" not in repr(m)
+    default = ApiSettings.from_env({"API_FEEDBACK_DB": str(tmp_path / "f.db")}).monitoring
+    assert default.resolved_store_url == f"sqlite:///{(tmp_path / 'f.db').resolve()}"
+    for bad in ({"EVENT_STORE_TEXT": "plain"}, {"ALERT_WINDOW_MINUTES": "five"}, {"ALERT_SMTP_HOST": "smtp.example"}):
+        with pytest.raises(ConfigError):
+            ApiSettings.from_env(bad)
