@@ -32,6 +32,24 @@ class Prediction:
         return self.probability_negative if self.label == "negative" else 1.0 - self.probability_negative
 
 
+@dataclass(frozen=True)
+class WordPush:
+    """One word of the tweet (``text[start:end]``) and its push: > 0 towards negative, < 0 towards positive."""
+
+    token: str
+    start: int
+    end: int
+    weight: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One answer of ``POST /explain``: how the words were weighed, and each word's push."""
+
+    method: str
+    words: tuple[WordPush, ...]
+
+
 def opposite_label(label: str) -> str:
     """The other sentiment label.
 
@@ -105,6 +123,22 @@ class SentimentApiClient:
                 model_name=str(answer["model"]["name"]),
                 model_version=str(answer["model"]["version"]),
             )
+        except (KeyError, TypeError, ValueError):
+            raise ApiUnavailableError("The sentiment service sent an answer this page cannot read.") from None
+
+    def explain(self, text: str) -> Explanation:
+        """Which words of one tweet pushed it towards negative or positive.
+
+        Raises:
+            ApiUnavailableError: the API cannot be reached or answered something unreadable.
+            ApiAnswerError: the API refused the text or has no model (its sentence).
+        """
+        answer = self._post("/explain", {"text": text})
+        try:
+            words = tuple(
+                WordPush(str(t["token"]), int(t["start"]), int(t["end"]), float(t["weight"])) for t in answer["tokens"]
+            )
+            return Explanation(method=str(answer["method"]), words=words)
         except (KeyError, TypeError, ValueError):
             raise ApiUnavailableError("The sentiment service sent an answer this page cannot read.") from None
 

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from client_app.api_client import LABELS, SentimentApiClient, opposite_label
 from client_app.errors import ApiAnswerError, ClientError
+from client_app.highlighting import highlight
 from client_app.settings import ClientSettings
 
 logger = logging.getLogger(__name__)
@@ -37,13 +38,18 @@ def index():
 
 @bp.post("/predict")
 def predict():
-    """Send the typed tweet to the API and show its label and confidence."""
+    """Send the typed tweet to the API; show its label, its confidence and the words that decided it."""
     text = request.form.get("text", "")
     try:
         prediction = api().predict(text)
     except ClientError as error:
         return _error_page(error, text)
-    return render_template("index.html", text=text, prediction=prediction)
+    try:
+        segments = highlight(text, api().explain(text))
+    except ClientError as error:  # the label is still worth showing without its highlights
+        logger.warning("No explanation for this tweet: %s", error)
+        segments = []
+    return render_template("index.html", text=text, prediction=prediction, segments=segments)
 
 
 @bp.post("/feedback")

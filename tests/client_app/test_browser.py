@@ -1,5 +1,6 @@
 """End to end in a real headless Chromium (Selenium + Debian's chromedriver): type a tweet, see the
-label, click "Wrong prediction", and find the feedback in the API's database."""
+label, click "Wrong prediction", and find the feedback in the API's database; see the tweet's words
+coloured by the API's explanation."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -89,3 +91,34 @@ def test_a_person_corrects_a_wrong_prediction_in_the_browser(
     confirmation = wait.until(expected_conditions.visibility_of_element_located((By.ID, "confirmation"))).text
     assert f"this tweet is {opposite}" in confirmation
     assert stored_feedback(running_api.store.path) == [(tweet, label, opposite)]
+
+
+def rgba(css: str) -> tuple[float, ...]:
+    """The channels of a computed ``rgba(r, g, b, a)`` colour."""
+    return tuple(float(x) for x in re.findall(r"[\d.]+", css))
+
+
+def test_the_words_are_highlighted_by_their_push(
+    browser: webdriver.Chrome, client_url: str, running_api: RunningApi
+) -> None:
+    tweet = "so sad, they lost my bag again but the crew was great & kind <i>thanks</i>"
+    browser.get(client_url)
+    browser.find_element(By.ID, "tweet").send_keys(tweet)
+    browser.find_element(By.ID, "submit").click()
+    WebDriverWait(browser, WAIT_S).until(expected_conditions.visibility_of_element_located((By.ID, "label")))
+
+    shown = browser.find_element(By.ID, "shown-text")
+    assert shown.text == tweet and browser.find_elements(By.TAG_NAME, "i") == []
+    assert browser.find_element(By.ID, "explain-legend").is_displayed()
+    explained = requests.post(f"{running_api.url}/explain", json={"text": tweet}, timeout=10).json()
+    pushed = [(t["token"], t["weight"]) for t in explained["tokens"] if t["weight"] != 0]  # in text order
+    spans = shown.find_elements(By.CSS_SELECTOR, "span.push")
+    assert [s.text for s in spans] == [token for token, _ in pushed]
+    strongest = max(abs(w) for _, w in pushed)
+    for span, (token, weight) in zip(spans, pushed, strict=True):
+        red, _, blue, alpha = rgba(span.value_of_css_property("background-color"))
+        assert (red > blue) == (weight > 0), (token, weight)  # red pushes negative, blue positive
+        assert alpha == pytest.approx(0.12 + 0.73 * abs(weight) / strongest, abs=0.01)
+        assert float(span.get_attribute("data-weight")) == pytest.approx(weight, abs=1e-4)
+    top = max(range(len(pushed)), key=lambda i: pushed[i][1])
+    assert "push-negative" in spans[top].get_attribute("class") and pushed[top][1] > 0
