@@ -1,4 +1,4 @@
-"""Start the API and the client app on loopback after the core job; stop them on Ctrl-C."""
+"""Start the API, the client app and the console on loopback after the core job; stop them on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -61,6 +61,13 @@ def start(app: str, port: int, env: dict[str, str], threads: int = 4) -> subproc
     return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
 
 
+def start_console(port: int, env: dict[str, str]) -> subprocess.Popen:
+    """The Streamlit experiment console (``streamlit run console/app.py``) on ``HOST:port``."""
+    command = [sys.executable, "-m", "streamlit", "run", "console/app.py", "--server.headless", "true"]
+    command += ["--server.address", HOST, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
+
+
 def stop(services: list[Service]) -> None:
     """Terminate every server, then kill what has not exited after 10 s."""
     for service in services:
@@ -78,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m stack", description="Train if needed, then serve API + client.")
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--client-port", type=int, default=8501)
+    parser.add_argument("--console-port", type=int, default=8502, help="the Streamlit experiment console")
     parser.add_argument("--ready-timeout", type=float, default=120.0, help="seconds to wait for the API's /ready")
     parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: the embedded SQLite store)")
     parser.add_argument("--profile", default="quick", help="profile trained when no champion exists")
@@ -102,8 +110,14 @@ def serve(args: argparse.Namespace, tracking_uri: str) -> int:
         if not wait_for(f"http://{HOST}:{args.client_port}/", client, 30):
             print("error: the client app did not start (see its log above).")
             return 1
+        console = start_console(args.console_port, env)
+        services.append(Service("console", f"http://{HOST}:{args.console_port}", console))
+        if not wait_for(f"http://{HOST}:{args.console_port}/_stcore/health", console, 60):
+            print("error: the console did not start (see its log above).")
+            return 1
         print(f"\nAPI:        {api_url}  (OpenAPI: {api_url}/openapi.json)", flush=True)
         print(f"client app: http://{HOST}:{args.client_port}", flush=True)
+        print(f"console:    http://{HOST}:{args.console_port}", flush=True)
         print("API key for X-API-Key: " + ("$API_KEY" if os.environ.get("API_KEY") else api_key), flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         while all(s.process.poll() is None for s in services):
@@ -126,9 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the core job, then serve; returns the exit code."""
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
-    for port in (args.api_port, args.client_port):  # before training, not after it
+    for port in (args.api_port, args.client_port, args.console_port):  # before training, not after it
         if not port_is_free(port):
-            print(f"error: port {port} on {HOST} is already in use; choose another with --api-port/--client-port.")
+            print(
+                f"error: port {port} on {HOST} is already in use; "
+                "choose another with --api-port/--client-port/--console-port."
+            )
             return 2
     core_args = ["up", "--profile", args.profile] + (["--tracking-uri", args.tracking_uri] if args.tracking_uri else [])
     tracking = build_config(core_parser().parse_args(core_args)).tracking

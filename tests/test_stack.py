@@ -1,4 +1,4 @@
-"""The README's main command: core job, then API and client app served on loopback until stopped."""
+"""The README's main command: core job, then API, client app and console served on loopback until stopped."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_main_command_trains_then_serves_api_and_client(small_csv: Path, tmp_path: Path) -> None:
-    api_port, client_port = free_port(), free_port()
+    api_port, client_port, console_port = free_port(), free_port(), free_port()
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     process = subprocess.Popen(
         [
@@ -62,6 +62,8 @@ def test_main_command_trains_then_serves_api_and_client(small_csv: Path, tmp_pat
             str(api_port),
             "--client-port",
             str(client_port),
+            "--console-port",
+            str(console_port),
         ],
         cwd=PROJECT_ROOT,
         env=stack_env(tmp_path),
@@ -70,16 +72,19 @@ def test_main_command_trains_then_serves_api_and_client(small_csv: Path, tmp_pat
         text=True,
     )
     try:
-        output = read_until(process, "client app: http://", timeout_s=240)
+        output = read_until(process, "console:    http://", timeout_s=240)
+        assert f"client app: http://127.0.0.1:{client_port}" in output
         assert "| tfidf-" in output and f"API:        http://127.0.0.1:{api_port}" in output
         with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/ready", timeout=5) as response:
             assert json.load(response)["status"] == "ready"
         with urllib.request.urlopen(f"http://127.0.0.1:{client_port}/", timeout=5) as response:
             assert response.status == 200 and 'id="tweet"' in response.read().decode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{console_port}/_stcore/health", timeout=5) as response:
+            assert response.read().decode() == "ok"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
         time.sleep(0.5)
-        for port in (api_port, client_port):
+        for port in (api_port, client_port, console_port):
             with socket.socket() as sock:
                 assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still served after stop"
     finally:
@@ -101,8 +106,9 @@ def test_busy_port_is_a_clear_error_before_training(tmp_path: Path) -> None:
             timeout=60,
         )
     assert proc.returncode == 2
-    assert (
-        proc.stdout.strip()
-        == f"error: port {port} on 127.0.0.1 is already in use; choose another with --api-port/--client-port."
+    expected = (
+        f"error: port {port} on 127.0.0.1 is already in use; "
+        "choose another with --api-port/--client-port/--console-port."
     )
+    assert proc.stdout.strip() == expected
     assert not (tmp_path / "m.db").exists()

@@ -41,8 +41,9 @@ def render(store: Store) -> None:
         st.warning("No run matches these filters.")
         return
     table = table.assign(label=run_labels(table))
+    table = table.sort_values(f"val_{metric}", ascending=False, na_position="last").reset_index(drop=True)
     shown = ordered(table, metric)
-    st.dataframe(
+    st.container(key="runs_table").dataframe(
         shown,
         hide_index=True,
         width="stretch",
@@ -54,7 +55,7 @@ def render(store: Store) -> None:
     left, right = st.columns(2)
     left.plotly_chart(charts.metric_per_model(table, metric), key="metric_per_model")
     right.plotly_chart(charts.cost_vs_metric(table, metric), key="cost_vs_metric")
-    curves_section(store, table, metric)
+    curves_section(store, table)
 
 
 def filtered(table: pd.DataFrame) -> pd.DataFrame:
@@ -95,11 +96,11 @@ def ordered(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     return shown.sort_values(by, ascending=ascending, na_position="last").reset_index(drop=True)
 
 
-def curves_section(store: Store, table: pd.DataFrame, metric: str) -> None:
+def curves_section(store: Store, table: pd.DataFrame) -> None:
     """ROC and precision-recall curves and confusion matrices of the selected runs."""
     st.subheader("Test split: curves and confusion matrices")
-    best = table.sort_values(f"val_{metric}", ascending=False, na_position="last")["label"]
-    selected = st.multiselect("Runs", list(table["label"]), default=list(best[:_MAX_DEFAULT_CURVES]), key="curve_runs")
+    labels = list(table["label"])  # best on validation first
+    selected = st.multiselect("Runs", labels, default=labels[:_MAX_DEFAULT_CURVES], key="curve_runs")
     predictions = {}
     for label in selected:
         run_id = table.loc[table["label"] == label, "run_id"].iloc[0]

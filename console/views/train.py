@@ -137,9 +137,7 @@ def jobs_panel(queue: JobQueue) -> None:
     for job in sorted((j for j in jobs if j.status == QUEUED), key=lambda j: j.id):
         left, right = st.columns([4, 1])
         left.write(f"⏳ Job #{job.id} queued: {job.description}")
-        if right.button("Remove", key=f"cancel-{job.id}"):
-            queue.cancel(job.id)
-            st.rerun(scope="fragment")
+        right.button("Remove", key=f"cancel-{job.id}", on_click=queue.cancel, args=(job.id,))
     st.subheader("Recent jobs")
     st.dataframe(jobs_table(jobs), hide_index=True, width="stretch")
 
@@ -167,9 +165,8 @@ def running_job(queue: JobQueue, job: Job) -> None:
     st.caption(" · ".join(details))
     if job.cancel_requested:
         st.warning("Cancelling: the current run will end as KILLED, nothing of it registered.")
-    elif st.button("Cancel this job", key=f"cancel-{job.id}"):
-        queue.cancel(job.id)
-        st.rerun(scope="fragment")
+    else:  # a callback: it runs before the panel is drawn again, so the panel shows its effect
+        st.button("Cancel this job", key=f"cancel-{job.id}", on_click=queue.cancel, args=(job.id,))
     st.code(tail or "(no output yet)", language="text")
 
 

@@ -4,6 +4,7 @@ KILLED with nothing registered; a queued launch can be removed before it starts.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import mlflow
@@ -68,18 +69,22 @@ def test_cancel_ends_the_run_killed_with_nothing_registered(empty_store: str, mo
     queue = queue_of(empty_store)
     assert queue.get(queued_id).status == QUEUED  # one job at a time
 
+    at.button(key=f"cancel-{queued_id}").click().run()  # "Remove" on the queued job
+    assert not at.exception and queue.get(queued_id).status == CANCELLED
+
+    poll(lambda: queue.get(running_id).status == RUNNING, JOB_TIMEOUT_S, "the first job to start")
+    at.run()
+    bar = at.get("progress")[0].proto.text  # the live bar of the running job
+    assert re.fullmatch(r"\d{1,3}% · (starting .*|preparing data|run 1/1 tfidf-stem · \w+)", bar), bar
     poll(
         lambda: (p := queue.get(running_id).progress()) and p.stage == "fitting",
         JOB_TIMEOUT_S,
         "the first job to start fitting",
         every_s=0.05,
     )
-    at.run()
-    assert queue.get(running_id).status == RUNNING
-    assert "fitting" in at.get("progress")[0].proto.text
-    at.button(key=f"cancel-{queued_id}").click().run()  # "Remove" on the queued job
-    assert queue.get(queued_id).status == CANCELLED
-    at.button(key=f"cancel-{running_id}").click().run()
+    at.button(key=f"cancel-{running_id}").click().run()  # its callback runs first: no delay
+    assert not at.exception
+    assert "Cancelling: the current run will end as KILLED" in at.warning[0].value
 
     job = queue.wait(running_id, JOB_TIMEOUT_S)
     assert job.status == CANCELLED and job.exit_code == CANCELLED_EXIT_CODE, job.log_tail()

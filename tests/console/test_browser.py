@@ -1,0 +1,161 @@
+"""End to end in a real headless Chromium (Selenium + Debian's chromedriver): the console served
+by ``streamlit run`` on loopback, a tiny training launched from the Train page, followed until it
+finishes, then found in the Compare table. A screenshot of the Compare page is written to
+``.artifacts/screenshots/`` (git-ignored)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from core.config import PROJECT_ROOT
+from tests.console.conftest import poll
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+INSTALL_HINT = "apt-get install -y chromium chromium-driver"
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1500,1900",
+)
+SCREENSHOTS = PROJECT_ROOT / ".artifacts" / "screenshots"
+WAIT_S = 60
+TRAINING_S = 150
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def console_url(empty_store: str, tmp_path: Path) -> Iterator[str]:
+    """``streamlit run console/app.py`` on a free loopback port, on an empty SQLite store."""
+    port = free_port()
+    env = {**os.environ, "MLFLOW_TRACKING_URI": empty_store, "PYTHONUNBUFFERED": "1"}
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "console/app.py",
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    with open(tmp_path / "streamlit.log", "wb") as log:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        poll(lambda: healthy(url) or process.poll() is not None, WAIT_S, "the console to serve")
+        assert process.poll() is None, (tmp_path / "streamlit.log").read_text()
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    """Headless Chromium with a fresh profile; fails (never skips) when it is not installed."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not found: install the browser with `{INSTALL_HINT}`.")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(WAIT_S)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def widget(browser: webdriver.Chrome, key: str, inner: str) -> WebElement:
+    """The element ``inner`` (CSS) of the widget with Streamlit key ``key``, once clickable."""
+    locator = (By.CSS_SELECTOR, f".st-key-{key} {inner}")
+    return WebDriverWait(browser, WAIT_S).until(expected_conditions.element_to_be_clickable(locator))
+
+
+def page_shows(browser: webdriver.Chrome, text: str) -> bool:
+    return text in browser.page_source
+
+
+def test_launch_a_tiny_training_in_the_browser_and_compare_it(
+    browser: webdriver.Chrome, console_url: str, small_csv: Path
+) -> None:
+    browser.get(console_url)
+    profile = widget(browser, "profile", "input")
+    profile.click()
+    profile.send_keys("tiny", Keys.ENTER)
+    data = widget(browser, "data-tiny", "input")  # the profile's own widgets appear
+    data.send_keys(Keys.CONTROL, "a")
+    data.send_keys(str(small_csv), Keys.ENTER)
+    for variant in ("lemmatize", "stem"):  # one run: TF-IDF on the 'none' variant
+        widget(browser, "pre-tiny", f"button[aria-label='Remove {variant}']").click()
+        gone = f"the '{variant}' tag to go"
+        poll(lambda v=variant: not browser.find_elements(By.CSS_SELECTOR, f"[aria-label='Remove {v}']"), WAIT_S, gone)
+    widget(browser, "ood-tiny", "label").click()
+    poll(lambda: page_shows(browser, str(small_csv)), WAIT_S, "the data path to be taken")
+    time.sleep(1)  # let the last widget change reach the server before the click
+    widget(browser, "launch", "button").click()
+    poll(lambda: page_shows(browser, "Queued job #1"), WAIT_S, "the job to be queued")
+
+    # The jobs panel polls by itself: the job runs, then shows as finished.
+    poll(lambda: page_shows(browser, "✅ finished"), TRAINING_S, "the training job to finish", every_s=1)
+    assert not page_shows(browser, "❌ failed")
+
+    browser.find_element(By.XPATH, "//section[@data-testid='stSidebar']//label[.//p[text()='Compare']]").click()
+
+    def label_cells() -> list[str]:  # the table's 'label' column (the grid keeps an accessible copy in the DOM)
+        cells = browser.find_elements(By.CSS_SELECTOR, ".st-key-runs_table [data-testid^='glide-cell-1-']")
+        return [cell.get_attribute("textContent") for cell in cells]
+
+    assert poll(label_cells, WAIT_S, "the run in the comparison table") == ["tfidf-none v1"]
+    poll(lambda: len(browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")) >= 4, WAIT_S, "the charts to render")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(SCREENSHOTS / "console_compare.png"))
