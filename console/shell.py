@@ -8,10 +8,15 @@ from collections.abc import Callable
 import streamlit as st
 
 from console.store import Store, connect, default_uri
-from console.views import compare, model, train
+from console.views import compare, model, monitoring, train
 from core.errors import CoreError
 
-PAGES: dict[str, Callable[[Store], None]] = {"Train": train.render, "Compare": compare.render, "Model": model.render}
+PAGES: dict[str, Callable[[Store], None]] = {
+    "Train": train.render,
+    "Compare": compare.render,
+    "Model": model.render,
+    "Monitoring": monitoring.render,
+}
 
 
 def main() -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
-from core.config import TrackingConfig
+from core.config import DEFAULT_EVENT_DB, MonitoringConfig, TrackingConfig
 from core.jobs import JobQueue, jobs_folder
 from core.tracking import configure_tracking, resolve_tracking_uri
 
@@ -33,3 +34,10 @@ def connect(uri: str) -> Store:
     tracking = TrackingConfig(tracking_uri=None if uri == default_uri() else uri)
     configure_tracking(tracking)
     return Store(uri, tracking, JobQueue(jobs_folder(uri)))
+
+
+def default_event_store_url() -> str:
+    """The API's event store, as ``python -m core monitor`` finds it: ``$EVENT_STORE_URL``, else
+    the SQLite file ``$API_FEEDBACK_DB``, else ``.data/feedback.db``."""
+    path = os.environ.get("API_FEEDBACK_DB") or DEFAULT_EVENT_DB
+    return MonitoringConfig(store_url=os.environ.get("EVENT_STORE_URL"), store_path=path).resolved_store_url
