@@ -39,8 +39,8 @@ def link_distributions(names: list[str], target: Path) -> Path:
     for name in names:
         dist = metadata.distribution(name)
         for file in dist.files or []:
-            if file.parts[0] == ".." or "__pycache__" in file.parts:
-                continue  # console scripts outside site-packages; byte code is rebuilt as needed
+            if file.parts[0] == "..":
+                continue  # console scripts, outside site-packages
             source = Path(dist.locate_file(file))
             link = target / file
             if link.exists() or not source.exists():

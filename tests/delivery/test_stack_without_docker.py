@@ -103,6 +103,10 @@ def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(po
             assert [p["label"] for p in body["predictions"]] == ["negative", "positive"]
             assert {p["model"]["version"] for p in body["predictions"]} == {champion.version}
 
+            status, explained = request(f"{base}/explain", {"text": "lost my bag again, worst airline"})
+            assert status == 200, (explained, _tail(api_log))
+            assert explained["label"] == "negative" and explained["tokens"]
+
             status, model = request(f"{base}/model")
             assert status == 200 and model["version"] == champion.version and model["family"] == "tfidf"
 
