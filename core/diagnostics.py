@@ -16,7 +16,6 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
-from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
 
 from core.data_loading import LABEL_NAMES
 
@@ -64,6 +63,8 @@ class Curves:
 
 def curves(predictions: pd.DataFrame) -> Curves:
     """ROC (false/true positive rate) and precision-recall points; positive class = negative tweets."""
+    from sklearn.metrics import precision_recall_curve, roc_curve  # here: the console's other pages skip sklearn
+
     fpr, tpr, _ = roc_curve(predictions["label"], predictions["p_negative"], pos_label=1)
     precision, recall, _ = precision_recall_curve(predictions["label"], predictions["p_negative"], pos_label=1)
     return Curves(fpr, tpr, precision, recall)
@@ -74,6 +75,8 @@ def confusion(predictions: pd.DataFrame) -> pd.DataFrame:
 
     Rows are the true class, columns the predicted one, ``negative`` first.
     """
+    from sklearn.metrics import confusion_matrix
+
     predicted = (predictions["p_negative"] >= predictions["threshold"]).astype(int)
     matrix = confusion_matrix(predictions["label"], predicted, labels=[1, 0])
     names = [LABEL_NAMES[1], LABEL_NAMES[0]]
