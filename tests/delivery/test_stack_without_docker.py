@@ -76,9 +76,14 @@ def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(po
     mlflow_command, mlflow_env = _mlflow_server(backend, tmp_path / "artifacts", mlflow_port)
     with background(mlflow_command, mlflow_log, env=mlflow_env) as server:
         wait_until_ok(f"{tracking}/health", server, mlflow_log, timeout_s=120)
-        # As on a fresh compose stack: the API starts (before or while the first training runs),
+        # As on a fresh compose stack: the API starts with no champion to serve (503 on /ready),
         # the tiny profile trains against the server, then POST /model/reload picks the champion.
+        # (Training starts once the API is up: both would otherwise race to create the experiment.)
         with background(_api_command(site, api_port), api_log, cwd=tmp_path, env=env) as api:
+            wait_until_ok(f"{base}/health", api, api_log, timeout_s=90)
+            status, body = request(f"{base}/ready")
+            assert status == 503 and body["error"], body
+
             train = subprocess.run(
                 [sys.executable, "-m", "core", "train", "--profile", "tiny", "--data", str(small_csv)]
                 + ["--tracking-uri", tracking],
@@ -93,7 +98,6 @@ def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(po
             champion = MlflowClient(tracking, registry_uri=tracking).get_model_version_by_alias(registered, "champion")
             assert any((tmp_path / "artifacts").rglob("MLmodel"))  # artifacts went through the server's proxy
 
-            wait_until_ok(f"{base}/health", api, api_log, timeout_s=90)
             status, body = request(f"{base}/model/reload", {}, headers={"X-API-Key": API_KEY})
             assert status == 200, (body, _tail(api_log))
             wait_until_ok(f"{base}/ready", api, api_log, timeout_s=30)
