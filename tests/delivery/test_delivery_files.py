@@ -179,6 +179,8 @@ def test_compose_mlflow_server_uses_postgres_and_serves_artifacts_from_a_volume(
     assert f"mlflow-artifacts:{destination}" in services["mlflow"]["volumes"]
     for name in ("api", "console"):
         assert services[name]["environment"]["MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
+    # the console's Monitoring page reads the events the API writes
+    assert services["console"]["environment"]["EVENT_STORE_URL"] == services["api"]["environment"]["EVENT_STORE_URL"]
 
 
 def test_env_example_defines_every_variable_the_compose_file_uses() -> None:
