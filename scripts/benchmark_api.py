@@ -5,8 +5,9 @@ Usage: ``.venv/bin/python scripts/benchmark_api.py [--runtime auto onnx_int8 nat
 
 For each runtime (``API_MODEL_RUNTIME``), starts ``gunicorn "api:create_app()"`` (1 worker,
 4 threads) serving the champion, then prints: single-tweet latency p50/p99 over sequential
-requests, batch throughput (tweets/s) with concurrent clients sending batches of 64, start-up
-time to ``/ready``, the server's resident memory and whether torch/TensorFlow got loaded; and,
+requests, ``/explain`` latency p50/p99 (one tweet's word weights), batch throughput (tweets/s)
+with concurrent clients sending batches of 64, start-up time to ``/ready``, the server's
+resident memory and whether torch/TensorFlow got loaded; and,
 as the reference, the latency of ``mlflow.pyfunc.load_model(...).predict`` done on each call
 (what a naive service does).
 """
@@ -98,6 +99,7 @@ class ServedFigures:
     frameworks: list[str]
     latencies_ms: list[float]
     tweets_per_s: float
+    explain_ms: list[float]
 
 
 def measure(uri: str, runtime: str, tweets: list[str], args: argparse.Namespace) -> ServedFigures:
@@ -114,6 +116,11 @@ def measure(uri: str, runtime: str, tweets: list[str], args: argparse.Namespace)
             start = time.perf_counter()
             post(f"{base}/predict", {"text": tweets[i % len(tweets)]})
             latencies.append((time.perf_counter() - start) * 1000)
+        explain = []
+        for i in range(args.explain_requests):
+            start = time.perf_counter()
+            post(f"{base}/explain", {"text": tweets[i % len(tweets)]})
+            explain.append((time.perf_counter() - start) * 1000)
 
         def batch_worker(offset: int) -> int:
             done, deadline, i = 0, time.perf_counter() + args.seconds, offset
@@ -131,7 +138,7 @@ def measure(uri: str, runtime: str, tweets: list[str], args: argparse.Namespace)
     finally:
         process.terminate()
         process.wait(timeout=30)
-    return ServedFigures(runtime, model, startup_s, memory, frameworks, latencies, throughput)
+    return ServedFigures(runtime, model, startup_s, memory, frameworks, latencies, throughput, explain)
 
 
 def main() -> int:
@@ -142,6 +149,7 @@ def main() -> int:
         "--runtime", nargs="+", default=["auto", "onnx_int8", "native"], help="API_MODEL_RUNTIME values to compare"
     )
     parser.add_argument("--requests", type=int, default=300, help="sequential single-tweet requests")
+    parser.add_argument("--explain-requests", type=int, default=100, help="sequential /explain requests")
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of the batch throughput phase")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--naive-calls", type=int, default=5)
@@ -164,13 +172,17 @@ def main() -> int:
     model = results[0].model
     print(f"\nmodel: {model['name']} v{model['version']} ({model['family']}, {model['preprocessing']})")
     print(f"single tweets: {args.requests} sequential; batches of 64, {args.clients} clients, {args.seconds:.0f} s\n")
-    print("| runtime | start-up to /ready | memory (master + worker) | frameworks | p50 | p99 | batch tweets/s |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| runtime | start-up to /ready | memory (master + worker) | frameworks | p50 | p99 | batch tweets/s "
+        "| /explain p50 | /explain p99 |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r.runtime} ({r.model['runtime']}) | {r.startup_s:.1f} s | {r.memory_mb:.0f} MB | "
             f"{', '.join(r.frameworks) or 'none'} | {percentile(r.latencies_ms, 50):.1f} ms | "
-            f"{percentile(r.latencies_ms, 99):.1f} ms | {r.tweets_per_s:.0f} |"
+            f"{percentile(r.latencies_ms, 99):.1f} ms | {r.tweets_per_s:.0f} | "
+            f"{percentile(r.explain_ms, 50):.1f} ms | {percentile(r.explain_ms, 99):.1f} ms |"
         )
     print(f"\nreference, load_model + predict per call ({args.naive_calls} calls): p50 {percentile(naive, 50):.0f} ms")
     return 0

@@ -15,6 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from core.classifier import SentimentClassifier
 from core.data_loading import NEGATIVE
@@ -100,12 +101,18 @@ class LinearExplainer(Explainer):
             offset += len(names)
 
     def explain_many(self, texts: list[str]) -> list[Explanation]:
-        """Explain raw tweets; the preprocessing and the TF-IDF transform run once for the batch."""
+        """Explain raw tweets; the preprocessing and the TF-IDF transform run once for the batch.
+
+        P(negative) is the logistic of the logit computed here from the same features, which is how
+        the binary logistic regression computes it: the same value ``predict_proba`` gives.
+        """
         texts = list(texts)
         processed = self.classifier.preprocessor.transform(texts)
-        probabilities = self.classifier.predict_proba(texts)
-        labels = self.classifier.labels(probabilities)
         matrices = [vectorizer.transform(processed).tocsr() for vectorizer, _, _ in self._blocks]
+        blocks = zip(matrices, self._blocks, strict=True)
+        logits = self.intercept + sum(m @ block_coef for m, (_, _, block_coef) in blocks)
+        probabilities = expit(np.asarray(logits, dtype=np.float64).reshape(-1))
+        labels = self.classifier.labels(probabilities)
         return [
             self._explain_one(text, doc, [m[row] for m in matrices], float(p), label)
             for row, (text, doc, p, label) in enumerate(zip(texts, processed, probabilities, labels, strict=True))
