@@ -51,11 +51,20 @@ def configure_tracking(config: TrackingConfig) -> str:
             artifact_location = None
             if uri.startswith("sqlite:///"):  # artifacts next to the database file
                 artifact_location = (Path(uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
-            client.create_experiment(config.experiment, artifact_location=artifact_location)
+            _create_experiment_once(client, config.experiment, artifact_location)
     except mlflow.exceptions.MlflowException as exc:
         raise CoreError(f"Cannot use the MLflow tracking store at {uri}: {exc.message}") from None
     mlflow.set_experiment(config.experiment)
     return uri
+
+
+def _create_experiment_once(client: MlflowClient, name: str, artifact_location: str | None) -> None:
+    """Create the experiment, tolerating another process (an API, a training) creating it first."""
+    try:
+        client.create_experiment(name, artifact_location=artifact_location)
+    except mlflow.exceptions.MlflowException as exc:
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
 
 
 def _set_uri_keeping_environment(uri: str) -> None:

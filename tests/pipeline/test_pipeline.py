@@ -160,3 +160,16 @@ def test_missing_champion_is_a_clear_error(tmp_path) -> None:
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith("error: Cannot load models:/air-paradise-sentiment@champion")
+
+
+def test_experiment_created_by_another_process_first_is_not_an_error(tmp_path) -> None:
+    """The API and a training starting together on a fresh store both try to create the experiment."""
+    from mlflow.tracking import MlflowClient
+
+    from core.config import TrackingConfig
+    from core.tracking import _create_experiment_once, configure_tracking
+
+    uri = configure_tracking(TrackingConfig(store_dir=tmp_path / ".mlflow", experiment="race"))
+    client = MlflowClient(tracking_uri=uri)
+    _create_experiment_once(client, "race", None)  # lost the race: the experiment exists already
+    assert [e.name for e in client.search_experiments() if e.name == "race"] == ["race"]
