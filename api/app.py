@@ -9,6 +9,7 @@ from flask import Flask
 from api.errors import register_error_handlers
 from api.model_holder import ModelHolder
 from api.routes import ApiState, bp
+from api.security import RateLimiter, install
 from api.settings import ApiSettings
 from core.events import EventMonitor
 
@@ -41,4 +42,6 @@ def create_app(config: ApiSettings | None = None) -> Flask:
     app.extensions["sentiment_api"] = ApiState(settings, holder, monitor.store, monitor)
     app.register_blueprint(bp)
     register_error_handlers(app)
+    limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    install(app, limiter, settings.api_key, settings.cors_origins, settings.trusted_proxies)
     return app

@@ -63,7 +63,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         status = exc.code or 500
-        return error_response(status, _HTTP_MESSAGES.get(status, exc.name + "."))
+        response, status = error_response(status, _HTTP_MESSAGES.get(status, exc.name + "."))
+        for name, value in exc.get_headers():  # e.g. 405's Allow (RFC 9110), not the HTML content type
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

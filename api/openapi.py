@@ -9,6 +9,10 @@ _STR = {"type": "string"}
 _NULLABLE_STR = {"type": ["string", "null"]}
 _NULLABLE_NUM = {"type": ["number", "null"]}
 _COUNTERS = ("queued", "written", "dropped", "failed")
+_NOT_BLANK = "[^\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+_TEXT = "^[^\\x00]*" + _NOT_BLANK.replace("[^", "[^\\x00") + "[^\\x00]*$"
+"""No NUL character, and at least one that is not white space (Python's ``str.isspace``, spelled out so that
+ECMA and Python regular expressions agree)."""
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -27,17 +31,19 @@ SCHEMAS: dict[str, Any] = {
             {
                 "type": "object",
                 "required": ["text"],
-                "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 1000}},
+                "not": {"required": ["texts"]},
+                "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": _TEXT}},
             },
             {
                 "type": "object",
                 "required": ["texts"],
+                "not": {"required": ["text"]},
                 "properties": {
                     "texts": {
                         "type": "array",
                         "minItems": 1,
                         "maxItems": 256,
-                        "items": {"type": "string", "minLength": 1, "maxLength": 1000},
+                        "items": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": _TEXT},
                     }
                 },
             },
@@ -61,7 +67,8 @@ SCHEMAS: dict[str, Any] = {
     "ExplainRequest": {
         "type": "object",
         "required": ["text"],
-        "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 1000}},
+        "not": {"required": ["texts"]},
+        "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": _TEXT}},
     },
     "Explanation": {
         "type": "object",
@@ -138,7 +145,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["prediction_id", "correct_label"],
         "properties": {
-            "prediction_id": {"type": "string", "minLength": 1},
+            "prediction_id": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": _TEXT},
             "correct_label": {"type": "string", "enum": ["negative", "positive"]},
         },
     },
@@ -180,6 +187,8 @@ _DESCRIPTIONS = {
     "413": "Body too large.",
     "415": "Content type is not application/json.",
     "422": "Well-formed JSON with a missing field, a wrong type, or a value out of range.",
+    "429": "Too many requests from this client (API key or address); `Retry-After` says when to retry. "
+    "Never on /health and /ready.",
     "503": "No model is loaded (or a reload failed; the previous model is still served), "
     "or the event store is unavailable (feedback).",
 }
@@ -193,8 +202,11 @@ def _json(schema: str | dict[str, Any]) -> dict[str, Any]:
 def _responses(ok: tuple[str, str | dict[str, Any]], *errors: str) -> dict[str, Any]:
     code, schema = ok
     out = {code: {"description": _DESCRIPTIONS[code], "content": _json(schema)}}
-    for status in (*errors, "405"):
+    for status in (*errors, "405", "429"):
         out[status] = {"description": _DESCRIPTIONS[status], "content": _json("Error")}
+    out["429"]["headers"] = {
+        "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "string", "pattern": "^[0-9]+$"}}
+    }
     return out
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from flask import Blueprint, current_app, jsonify, request
 from api.errors import ApiError
 from api.model_holder import ModelHolder
 from api.openapi import openapi_document
+from api.security import key_matches
 from api.settings import ApiSettings
 from api.validation import explain_request, feedback_request, json_object, predict_request
 from core.event_store import EventStore
@@ -44,9 +44,7 @@ def require_api_key() -> None:
     Raises:
         ApiError: 401.
     """
-    expected = state().settings.api_key
-    given = request.headers.get("X-API-Key", "")
-    if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
+    if not key_matches(request.headers.get("X-API-Key"), state().settings.api_key):
         raise ApiError(401, "A valid API key is required in the X-API-Key header.")
 
 

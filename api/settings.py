@@ -48,6 +48,35 @@ def _bool(env: Mapping[str, str], name: str) -> bool:
     return raw in ("1", "true", "yes")
 
 
+def api_key_from_env(env: Mapping[str, str]) -> str | None:
+    """The API key: ``API_KEY``, or the first line of the secrets file ``API_KEY_FILE`` (e.g. a Docker or
+    Kubernetes secret mounted as a file); never both.
+
+    Raises:
+        ConfigError: both are set, or the file cannot be read or is empty.
+    """
+    key, path = _text(env, "API_KEY"), _text(env, "API_KEY_FILE")
+    if key and path:
+        raise ConfigError("Set API_KEY or API_KEY_FILE, not both.")
+    if not path:
+        return key
+    try:
+        lines = Path(path).read_text(encoding="utf-8").strip().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"API_KEY_FILE '{path}' cannot be read ({type(exc).__name__}).") from None
+    if not lines or not lines[0].strip():
+        raise ConfigError(f"API_KEY_FILE '{path}' is empty.")
+    return lines[0].strip()
+
+
+def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in (_text(env, "API_CORS_ORIGINS") or "").split(",") if o.strip())
+    for origin in origins:
+        if origin == "*" or not origin.startswith(("http://", "https://")):
+            raise ConfigError(f"API_CORS_ORIGINS must list exact http(s) origins (no '*'), got '{origin}'.")
+    return origins
+
+
 def monitoring_from_env(env: Mapping[str, str], feedback_db: Path) -> MonitoringConfig:
     """Event store, privacy, Application Insights and alert settings from the environment.
 
@@ -87,7 +116,9 @@ class ApiSettings:
     """Everything the API needs to start.
 
     Environment variables (see :meth:`from_env`): ``MLFLOW_TRACKING_URI``, ``API_MODEL_ALIAS``,
-    ``API_MODEL_VERSION``, ``API_MODEL_RUNTIME``, ``API_REGISTERED_MODEL``, ``API_KEY``, ``API_MAX_TEXT_LENGTH``,
+    ``API_MODEL_VERSION``, ``API_MODEL_RUNTIME``, ``API_REGISTERED_MODEL``, ``API_KEY`` (or ``API_KEY_FILE``),
+    ``API_RATE_LIMIT_PER_MINUTE``, ``API_RATE_LIMIT_BURST``, ``API_CORS_ORIGINS``, ``API_TRUSTED_PROXIES``,
+    ``API_MAX_TEXT_LENGTH``,
     ``API_MAX_BATCH_SIZE``, ``API_MAX_BODY_BYTES``, ``API_FEEDBACK_DB``, and the monitoring variables
     of :func:`monitoring_from_env`.
     """
@@ -103,6 +134,14 @@ class ApiSettings:
     framework), ``native``, ``onnx`` or ``onnx_int8`` (see :func:`core.models.load_scorer`)."""
     api_key: str | None = field(default=None, repr=False)
     """Secret for ``X-API-Key`` on write routes (``None``: those routes always answer 401)."""
+    rate_limit_per_minute: int = 6_000
+    """Requests a minute per client (the valid API key, else the address) in each worker; ``0``: no limit."""
+    rate_limit_burst: int = 200
+    """Requests a client may send at once before the per-minute rate applies."""
+    cors_origins: tuple[str, ...] = ()
+    """Origins a browser may call the API from (the client app's); empty: no cross-origin calls."""
+    trusted_proxies: int = 0
+    """Reverse proxies in front of the API whose ``X-Forwarded-For`` names the client (rate limit per address)."""
     max_text_length: int = 1_000
     max_batch_size: int = 256
     max_body_bytes: int = 1_000_000
@@ -122,6 +161,10 @@ class ApiSettings:
             raise ConfigError("API_MAX_BATCH_SIZE must be at least 1.")
         if self.max_body_bytes < 1_000:
             raise ConfigError("API_MAX_BODY_BYTES must be at least 1000.")
+        if self.rate_limit_per_minute < 0 or self.rate_limit_burst < 1:
+            raise ConfigError("API_RATE_LIMIT_PER_MINUTE must be >= 0 and API_RATE_LIMIT_BURST >= 1.")
+        if self.trusted_proxies < 0:
+            raise ConfigError("API_TRUSTED_PROXIES must be >= 0.")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
@@ -141,7 +184,11 @@ class ApiSettings:
             model_alias=_text(env, f"{ENV_PREFIX}MODEL_ALIAS"),
             model_version=_text(env, f"{ENV_PREFIX}MODEL_VERSION"),
             model_runtime=_text(env, f"{ENV_PREFIX}MODEL_RUNTIME") or "auto",
-            api_key=_text(env, "API_KEY"),
+            api_key=api_key_from_env(env),
+            rate_limit_per_minute=_int(env, f"{ENV_PREFIX}RATE_LIMIT_PER_MINUTE", 6_000),
+            rate_limit_burst=_int(env, f"{ENV_PREFIX}RATE_LIMIT_BURST", 200),
+            cors_origins=_origins(env),
+            trusted_proxies=_int(env, f"{ENV_PREFIX}TRUSTED_PROXIES", 0),
             max_text_length=_int(env, f"{ENV_PREFIX}MAX_TEXT_LENGTH", 1_000),
             max_batch_size=_int(env, f"{ENV_PREFIX}MAX_BATCH_SIZE", 256),
             max_body_bytes=_int(env, f"{ENV_PREFIX}MAX_BODY_BYTES", 1_000_000),

@@ -15,22 +15,62 @@ from flask import Request
 from api.errors import ApiError
 from core.feedback_store import LABELS
 
+MAX_PREDICTION_ID_LENGTH = 64
+"""Served ids are 32 hex digits; the store's column holds 64."""
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object that names each key once (``{"text": "a", "text": "b"}`` is ambiguous: refused)."""
+    body: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in body:
+            raise _DuplicateKeyError(key)
+        body[key] = value
+    return body
+
 
 def json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object.
 
     Raises:
-        ApiError: 415 wrong content type, 400 malformed JSON, 422 not an object.
+        ApiError: 415 wrong content type, 400 malformed JSON (or nested too deeply to parse), 422 not an
+            object or a key repeated.
     """
     if request.mimetype != "application/json":
         raise ApiError(415, "The request body must be JSON (Content-Type: application/json).")
     try:
-        body = json.loads(request.get_data())
+        body = json.loads(request.get_data(), object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError as exc:
+        key = exc.key if len(exc.key) <= 40 else exc.key[:40] + "..."
+        raise ApiError(422, f"The key {json.dumps(key)} appears more than once in the JSON object.") from None
+    except RecursionError:
+        raise ApiError(400, "The request body is nested too deeply.") from None
     except ValueError:
         raise ApiError(400, "The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise ApiError(422, "The request body must be a JSON object.")
     return body
+
+
+def _check_unicode(text: str, where: str) -> str:
+    """Refuse what no store can keep: NUL characters (PostgreSQL text) and unpaired surrogates (not Unicode).
+
+    Raises:
+        ApiError: 422.
+    """
+    if "\x00" in text:
+        raise ApiError(422, f"{where} must not contain NUL characters.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(422, f"{where} is not valid Unicode (it holds an unpaired surrogate).") from None
+    return text
 
 
 def _check_text(text: Any, where: str, max_length: int) -> str:
@@ -40,7 +80,7 @@ def _check_text(text: Any, where: str, max_length: int) -> str:
         raise ApiError(422, f"{where} must not be empty or only whitespace.")
     if len(text) > max_length:
         raise ApiError(422, f"{where} is longer than {max_length} characters.")
-    return text
+    return _check_unicode(text, where)
 
 
 @dataclass(frozen=True)
@@ -99,6 +139,9 @@ def feedback_request(body: dict[str, Any]) -> FeedbackRequest:
     prediction_id = body.get("prediction_id")
     if not isinstance(prediction_id, str) or not prediction_id.strip():
         raise ApiError(422, "'prediction_id' must be a non-empty string.")
+    if len(prediction_id) > MAX_PREDICTION_ID_LENGTH:
+        raise ApiError(422, f"'prediction_id' is longer than {MAX_PREDICTION_ID_LENGTH} characters.")
+    _check_unicode(prediction_id, "'prediction_id'")
     label = body.get("correct_label")
     if label not in LABELS:
         raise ApiError(422, f"'correct_label' must be one of {', '.join(repr(x) for x in LABELS)}.")
