@@ -92,6 +92,40 @@ def model_info(client: MlflowClient, name: str, version: str) -> ModelInfo:
     )
 
 
+PROBE_TEXT = "the flight was late but the crew was great"
+"""Scored once at load: a model that cannot score it is never served."""
+
+
+def _type_name(column) -> str:
+    return getattr(column.type, "name", str(column.type))
+
+
+def check_serveable(model: mlflow.pyfunc.PyFuncModel, uri: str) -> None:
+    """Refuse a loaded model this product cannot serve: the signature must take one string column and
+    give ``label`` and ``probability_negative``, and a probe tweet must score to a label and a probability.
+
+    Raises:
+        ModelNotFoundError: the model is incompatible (the reason is in the message).
+    """
+    signature = model.metadata.signature
+    inputs = [(c.name, _type_name(c)) for c in signature.inputs.inputs] if signature and signature.inputs else []
+    outputs = {c.name: _type_name(c) for c in signature.outputs.inputs} if signature and signature.outputs else {}
+    if len(inputs) != 1 or inputs[0][1] != "string":
+        raise ModelNotFoundError(f"{uri} is not a tweet sentiment model: its signature takes {inputs or 'nothing'}.")
+    if outputs.get("label") != "string" or outputs.get("probability_negative") != "double":
+        raise ModelNotFoundError(
+            f"{uri} is not a tweet sentiment model: its signature gives {outputs or 'nothing'}, "
+            "not 'label' and 'probability_negative'."
+        )
+    try:
+        frame = model.predict([PROBE_TEXT])
+        label, probability = str(frame["label"].iloc[0]), float(frame["probability_negative"].iloc[0])
+    except Exception as exc:
+        raise ModelNotFoundError(f"{uri} fails to score a probe tweet ({type(exc).__name__}).") from None
+    if label not in ("negative", "positive") or not 0.0 <= probability <= 1.0:
+        raise ModelNotFoundError(f"{uri} scores a probe tweet as {label!r} with P(negative)={probability}.")
+
+
 class Predictor:
     """A registered pyfunc model, loaded once.
 
@@ -106,7 +140,8 @@ class Predictor:
             ``native`` or ``onnx`` (see :func:`core.models.load_scorer`).
 
     Raises:
-        ModelNotFoundError: the alias is unset, the version does not exist, or it cannot be loaded.
+        ModelNotFoundError: the alias is unset, the version does not exist, or it cannot be loaded, or it is
+            not a sentiment model this product can serve (see :func:`check_serveable`).
     """
 
     def __init__(
@@ -134,6 +169,12 @@ class Predictor:
                 f"Cannot load {self.uri}: {exc.message.splitlines()[0].rstrip('.')}. "
                 "Train one first: python -m core train --profile quick"
             ) from None
+        except Exception as exc:  # a truncated or corrupt artifact fails inside the model's own loader
+            logger.warning("Loading %s failed: %s: %s", load_uri, type(exc).__name__, exc)
+            raise ModelNotFoundError(
+                f"Cannot load {load_uri}: its files are corrupt or incomplete ({type(exc).__name__})."
+            ) from None
+        check_serveable(self.model, load_uri)
         self.version = str(version)
         served_by = getattr(self.model.unwrap_python_model(), "classifier", None)
         self.info = dataclasses.replace(
