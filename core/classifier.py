@@ -1,7 +1,9 @@
 """A servable classifier: preprocessing + one family's model + the decision threshold.
 
 Everything inference needs is saved in one folder: ``classifier.json`` (family,
-preprocessing variant, threshold, label names) and ``model/`` (the family's own files).
+preprocessing variant, threshold, label names, the probability calibrator when there is one)
+and ``model/`` (the family's own files). Folders saved before calibration existed load with
+no calibrator (raw P(negative)).
 The same object runs at training time and inside the MLflow pyfunc, so there is no
 train/serve skew.
 """
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.calibration import Calibrator
 from core.data_loading import LABEL_NAMES, NEGATIVE
 from core.errors import ModelNotFoundError
 from core.models import load_scorer
@@ -32,15 +35,27 @@ class SentimentClassifier:
     model: SentimentScorer
     """A fitted family model (training) or any scorer of its saved folder (serving)."""
     threshold: float = 0.5
+    calibrator: Calibrator | None = None
+    """Maps the model's raw P(negative) to the calibrated one (fitted on validation); ``None``: raw."""
 
     @property
     def family(self) -> str:
         """The model family name."""
         return self.model.family
 
+    def calibrate(self, raw_probabilities: np.ndarray) -> np.ndarray:
+        """The calibrated P(negative) for the model's raw P(negative) (unchanged without a calibrator)."""
+        if self.calibrator is None:
+            return np.asarray(raw_probabilities, dtype=np.float64)
+        return self.calibrator.transform(raw_probabilities)
+
+    def predict_processed(self, processed_texts: list[str]) -> np.ndarray:
+        """P(negative) (calibrated) per already preprocessed tweet."""
+        return self.calibrate(self.model.predict_proba(processed_texts))
+
     def predict_proba(self, raw_texts: list[str]) -> np.ndarray:
-        """P(negative) per raw tweet."""
-        return self.model.predict_proba(self.preprocessor.transform(raw_texts))
+        """P(negative) (calibrated when the classifier has a calibrator) per raw tweet."""
+        return self.predict_processed(self.preprocessor.transform(raw_texts))
 
     def labels(self, probabilities: np.ndarray) -> list[str]:
         """``negative`` where P(negative) reaches the threshold, else ``positive``."""
@@ -58,6 +73,8 @@ class SentimentClassifier:
             "labels": {"1": LABEL_NAMES[1], "0": LABEL_NAMES[0]},
             "probability": "P(negative)",
         }
+        if self.calibrator is not None:
+            meta["calibration"] = self.calibrator.to_dict()
         (folder / _META).write_text(json.dumps(meta, indent=2))
         return folder
 
@@ -83,7 +100,8 @@ class SentimentClassifier:
             raise ModelNotFoundError(f"{folder} holds no saved classifier ({_META} is missing).")
         meta = json.loads(meta_path.read_text())
         model = load_scorer(meta["family"], folder / _MODEL_DIR, runtime)
-        return cls(Preprocessor(meta["preprocessing"]["variant"]), model, float(meta["threshold"]))
+        calibrator = Calibrator.from_dict(meta["calibration"]) if "calibration" in meta else None
+        return cls(Preprocessor(meta["preprocessing"]["variant"]), model, float(meta["threshold"]), calibrator)
 
 
 def folder_size_mb(folder: Path) -> float:

@@ -107,6 +107,10 @@ class TfidfConfig:
     C: float = 2.0
     """Inverse regularisation strength of the logistic regression."""
     max_iter: int = 2000
+    lexicon_features: bool = False
+    """Stack VADER valence, negation, intensifier and emoji/emoticon features next to the TF-IDF matrix."""
+    lexicon_weight: float = 1.0
+    """Scale of the lexicon block relative to the (L2-normalised) TF-IDF rows."""
 
     def __post_init__(self) -> None:
         _check(self.word_ngram_max >= 1, "tfidf.word_ngram_max must be at least 1.")
@@ -116,6 +120,7 @@ class TfidfConfig:
         )
         _check(self.min_df >= 1, "tfidf.min_df must be at least 1.")
         _check(self.C > 0, "tfidf.C must be positive.")
+        _check(self.lexicon_weight > 0, "tfidf.lexicon_weight must be positive.")
 
 
 @dataclass
@@ -232,7 +237,7 @@ class BertConfig(NeuralConfig):
     onnx_export: bool = True
     """Also save an ONNX graph, served by ONNX Runtime without torch (same P(negative) within 1e-3)."""
     onnx_int8: bool = True
-    """Also save an int8-quantised copy of that graph (runtime ``onnx_int8``: ~2x faster, P(negative) within ~0.01)."""
+    """Also save an int8-quantised copy (runtime ``onnx_int8``: ~2x faster; kept if within 0.05 of PyTorch)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -278,6 +283,93 @@ class EvaluationConfig:
             self.threshold_metric in ("f1_negative", "accuracy", "f1_macro"),
             "evaluation.threshold_metric must be f1_negative, accuracy or f1_macro.",
         )
+
+
+CALIBRATION_METHODS = ("none", "temperature", "isotonic")
+THRESHOLD_RULES = ("metric", "cost")
+
+
+@dataclass
+class CalibrationConfig:
+    """Calibrated P(negative) and the decision threshold (see :mod:`core.calibration`).
+
+    The calibrator is fitted on validation only and saved with the classifier, so the served
+    P(negative) is the calibrated one.
+    """
+
+    method: str = "none"
+    """``none``, ``temperature`` (one T on the logit: ranking unchanged) or ``isotonic``."""
+    threshold_rule: str = "metric"
+    """``metric``: the threshold maximises ``evaluation.threshold_metric`` on validation;
+    ``cost``: ``cost_false_alarm / (cost_false_alarm + cost_missed_negative)`` on calibrated P(negative)."""
+    cost_missed_negative: float = 1.0
+    """Cost of a negative tweet predicted positive (a complaint nobody answers)."""
+    cost_false_alarm: float = 1.0
+    """Cost of a positive tweet predicted negative (an agent reads it for nothing)."""
+    ece_bins: int = 15
+    """Equal-width bins of the expected calibration error."""
+
+    def __post_init__(self) -> None:
+        _check(
+            self.method in CALIBRATION_METHODS,
+            f"calibration.method must be one of {', '.join(CALIBRATION_METHODS)}, got '{self.method}'.",
+        )
+        _check(
+            self.threshold_rule in THRESHOLD_RULES,
+            f"calibration.threshold_rule must be one of {', '.join(THRESHOLD_RULES)}, got '{self.threshold_rule}'.",
+        )
+        _check(
+            self.cost_missed_negative > 0 and self.cost_false_alarm > 0,
+            "calibration costs (cost_missed_negative, cost_false_alarm) must be positive.",
+        )
+        _check(self.ece_bins >= 2, "calibration.ece_bins must be at least 2.")
+
+
+LABEL_CLEANUP_METHODS = ("none", "cleanlab")
+
+
+@dataclass
+class NoiseConfig:
+    """Noise-robust training data (see :mod:`core.label_noise`): applied to the training split only."""
+
+    label_cleanup: str = "none"
+    """``cleanlab``: drop training tweets that confident learning flags as mislabelled, from
+    out-of-fold TF-IDF probabilities on train; ``none``: keep every label."""
+    cleanup_folds: int = 5
+    """Folds of the out-of-fold probabilities used by the cleanup."""
+    date_balanced: bool = False
+    """Train on a date-balanced subset: per day, as many positive as negative tweets (breaks the
+    class/date confound of the emoticon-labelled data)."""
+
+    def __post_init__(self) -> None:
+        _check(
+            self.label_cleanup in LABEL_CLEANUP_METHODS,
+            f"noise.label_cleanup must be one of {', '.join(LABEL_CLEANUP_METHODS)}, got '{self.label_cleanup}'.",
+        )
+        _check(self.cleanup_folds >= 2, "noise.cleanup_folds must be at least 2.")
+
+
+@dataclass
+class EnsembleConfig:
+    """A weighted ensemble over the session's runs, registered as one model (see :mod:`core.ensemble`)."""
+
+    enabled: bool = False
+    """Build, evaluate and register the ensemble after the session's runs."""
+    members: tuple[str, ...] = ()
+    """Run names (``family-variant``) to combine; empty: every run of the session."""
+    ood_weight: float = 0.5
+    """Weight of the out-of-domain selection half in the weight search (0: validation alone)."""
+    ood_selection_fraction: float = 0.5
+    """Share of the out-of-domain set used to choose the weights; the rest is reported as
+    ``ood_heldout_*``, never used for a choice."""
+    n_candidates: int = 200
+    """Random (seeded Dirichlet) weight vectors tried, besides the plain average and each member alone."""
+
+    def __post_init__(self) -> None:
+        self.members = tuple(self.members)
+        _check(0.0 <= self.ood_weight <= 1.0, "ensemble.ood_weight must be in [0, 1].")
+        _fraction(self.ood_selection_fraction, "ensemble.ood_selection_fraction")
+        _check(self.n_candidates >= 0, "ensemble.n_candidates must not be negative.")
 
 
 @dataclass(frozen=True)
@@ -379,6 +471,9 @@ class PipelineConfig:
     split: SplitConfig = field(default_factory=SplitConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
+    noise: NoiseConfig = field(default_factory=NoiseConfig)
+    ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
     tuning: TuningConfig = field(default_factory=TuningConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     cache_dir: Path = DEFAULT_CACHE_DIR
@@ -412,12 +507,19 @@ class PipelineConfig:
 ALL_FAMILIES = ("tfidf", "keras_embedding", "lstm_word2vec", "lstm_fasttext", "use", "bert")
 
 
+def _served_calibration() -> CalibrationConfig:
+    """What the served profiles use: temperature-calibrated P(negative) and a threshold from costs,
+    a missed negative tweet (an unanswered complaint) costing twice a false alarm (t = 1/3)."""
+    return CalibrationConfig(method="temperature", threshold_rule="cost", cost_missed_negative=2.0)
+
+
 def _quick() -> PipelineConfig:
     """Every family in minutes on 2 cores: 20,000 tweets, BERT (MiniLM) fine-tuned for one epoch."""
     return PipelineConfig(
         profile="quick",
         families=ALL_FAMILIES,
         data=DataConfig(max_rows=20_000, ood_max_rows=2_000),
+        calibration=_served_calibration(),
         tuning=TuningConfig(families=("keras_embedding",), n_trials=6),
     )
 
@@ -428,6 +530,7 @@ def _full() -> PipelineConfig:
         profile="full",
         families=ALL_FAMILIES,
         models=ModelsConfig(bert=BertConfig(epochs=2)),
+        calibration=_served_calibration(),
         tuning=TuningConfig(families=("keras_embedding",), n_trials=20),
     )
 

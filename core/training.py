@@ -19,11 +19,13 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 from tqdm.auto import tqdm
 
+from core.behaviour import behaviour_metrics
+from core.calibration import calibrate_and_threshold, expected_calibration_error
 from core.classifier import SentimentClassifier, folder_size_mb
 from core.config import PipelineConfig, flatten
 from core.data_loading import file_sha256, load_sentiment140, load_twitter_samples, stratified_sample
 from core.diagnostics import log_test_predictions
-from core.evaluation import choose_threshold, compute_metrics, timed
+from core.evaluation import compute_metrics, timed
 from core.models import get_family
 from core.preprocessing import Preprocessor
 from core.progress import RUN_MARKER, TrainingCancelled, TrainingMonitor
@@ -46,6 +48,7 @@ class PreparedData:
     ood: pd.DataFrame | None
     data_sha256: str
     _processed: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    _train_positions: dict[str, np.ndarray] = field(default_factory=dict)
 
     def parts(self) -> dict[str, pd.DataFrame]:
         """Every evaluated part by name."""
@@ -102,6 +105,24 @@ def train_subset(labels: pd.Series, max_samples: int | None, seed: int) -> np.nd
     return np.sort(stratified_sample(frame, max_samples, seed).index.to_numpy())
 
 
+def noise_robust_positions(data: PreparedData, config: PipelineConfig) -> np.ndarray:
+    """Positions of the training tweets kept by the noise remedies of ``config.noise`` (computed
+    once per session and shared by every family, on the cleaned ``none`` texts)."""
+    from core.label_noise import training_positions
+
+    key = repr(config.noise)
+    if key not in data._train_positions:
+        train = data.split.train
+        texts = []
+        if config.noise.label_cleanup != "none":
+            texts = data.processed(Preprocessor("none", config.data.resolved_nltk_data()))["train"]
+        dates = train["date"] if "date" in train.columns else None
+        data._train_positions[key] = training_positions(
+            config.noise, texts, train["label"].to_numpy(), dates, config.seed
+        )
+    return data._train_positions[key]
+
+
 def fit_classifier(
     family: str, variant: str, data: PreparedData, config: PipelineConfig
 ) -> tuple[SentimentClassifier, dict[str, float]]:
@@ -115,7 +136,10 @@ def fit_classifier(
     set_seeds(config.seed)  # after the family import, so its framework is seeded too
     preprocessor = Preprocessor(variant, config.data.resolved_nltk_data())
     texts = data.processed(preprocessor)
-    keep = train_subset(data.split.train["label"], getattr(family_config, "max_train_samples", None), config.seed)
+    labels = data.split.train["label"]
+    kept = noise_robust_positions(data, config)
+    cap = getattr(family_config, "max_train_samples", None)
+    keep = kept[train_subset(labels.iloc[kept], cap, config.seed)]
     start = time.perf_counter()
     facts = model.fit(
         [texts["train"][i] for i in keep],
@@ -125,30 +149,47 @@ def fit_classifier(
     )
     facts["train_time_s"] = time.perf_counter() - start
     facts["n_train_used"] = float(len(keep))
-    threshold = choose_threshold(
-        data.split.val["label"].to_numpy(), model.predict_proba(texts["val"]), config.evaluation.threshold_metric
+    facts["n_train_noise_removed"] = float(len(labels) - len(kept))
+    calibrator, threshold = calibrate_and_threshold(
+        config.calibration,
+        config.evaluation.threshold_metric,
+        data.split.val["label"].to_numpy(),
+        model.predict_proba(texts["val"]),
     )
-    return SentimentClassifier(preprocessor, model, threshold), facts
+    if calibrator is not None and calibrator.method == "temperature":
+        facts["calibration_temperature"] = calibrator.temperature
+    return SentimentClassifier(preprocessor, model, threshold, calibrator), facts
 
 
 def evaluate_classifier(
-    classifier: SentimentClassifier, data: PreparedData, keep: dict[str, np.ndarray] | None = None
+    classifier: SentimentClassifier,
+    data: PreparedData,
+    keep: dict[str, np.ndarray] | None = None,
+    ece_bins: int = 15,
 ) -> dict[str, float]:
     """Metrics on val, test and out of domain, prefixed by the part's name, and the threshold.
 
+    Every part also gets its expected calibration error, of the served (calibrated) P(negative)
+    (``*_ece``) and of the model's raw one (``*_ece_raw``).
+
     Args:
-        keep: when given, receives each part's P(negative) by part name.
+        keep: when given, receives each part's (served) P(negative) by part name.
+        ece_bins: equal-width bins of the expected calibration error.
     """
     texts = data.processed(classifier.preprocessor)
     metrics: dict[str, float] = {}
     for name, frame in data.parts().items():
         if name == "train":
             continue
-        probabilities = classifier.model.predict_proba(texts[name])
+        raw = classifier.model.predict_proba(texts[name])
+        probabilities = classifier.calibrate(raw)
         if keep is not None:
             keep[name] = probabilities
-        for key, value in compute_metrics(frame["label"].to_numpy(), probabilities, classifier.threshold).items():
+        labels = frame["label"].to_numpy()
+        for key, value in compute_metrics(labels, probabilities, classifier.threshold).items():
             metrics[f"{name}_{key}"] = float(value)
+        metrics[f"{name}_ece"] = expected_calibration_error(labels, probabilities, ece_bins)
+        metrics[f"{name}_ece_raw"] = expected_calibration_error(labels, raw, ece_bins)
     metrics["threshold"] = classifier.threshold
     return metrics
 
@@ -201,7 +242,8 @@ def _fit_and_evaluate(
     classifier, facts = fit_classifier(family, variant, data, config)
     monitor.report("evaluating")
     probabilities: dict[str, np.ndarray] = {}
-    metrics = {**facts, **evaluate_classifier(classifier, data, probabilities)}
+    metrics = {**facts, **evaluate_classifier(classifier, data, probabilities, config.calibration.ece_bins)}
+    metrics.update(behaviour_metrics(classifier))
     metrics["selection_score"] = metrics[f"val_{config.evaluation.selection_metric}"]
     return config, classifier, metrics, probabilities
 
@@ -283,6 +325,12 @@ def run_pipeline(config: PipelineConfig, monitor: TrainingMonitor | None = None)
         monitor.start_run(index, len(pairs), f"{family}-{variant}")
         logger.info("%s%d/%d: %s-%s", RUN_MARKER, index, len(pairs), family, variant)
         runs.append(train_and_log(family, variant, data, config, monitor))
+    if config.ensemble.enabled:
+        from core.ensemble import train_ensemble_and_log
+
+        monitor.report("ensemble", 1.0)
+        with monitor.shielded():
+            runs.append(train_ensemble_and_log(runs, data, config))
     monitor.report("promoting champion", 1.0)
     with monitor.shielded():
         champion = promote_best(config.tracking, config.evaluation.selection_metric)

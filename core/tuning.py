@@ -62,7 +62,7 @@ def tune_family(family: str, variant: str, data: Any, config: PipelineConfig) ->
             mlflow.set_tags({"family": family, "preprocessing": variant, "tuning_trial": str(trial.number)})
             mlflow.log_params(values)
             classifier, facts = fit_classifier(family, variant, data, with_family_values(config, family, values))
-            probabilities = classifier.model.predict_proba(data.processed(classifier.preprocessor)["val"])
+            probabilities = classifier.predict_processed(data.processed(classifier.preprocessor)["val"])
             scores = compute_metrics(val_labels, probabilities, classifier.threshold)
             mlflow.log_metrics({f"val_{k}": float(v) for k, v in scores.items()})
             mlflow.log_metric("train_time_s", facts["train_time_s"])

@@ -30,6 +30,8 @@ def is_linear(classifier: SentimentClassifier) -> bool:
     """Whether the classifier is a TF-IDF feature union + logistic regression this module can explain exactly."""
     pipeline = getattr(classifier.model, "pipeline", None)
     steps = getattr(pipeline, "named_steps", {})
+    if "features" in steps and any(name == "lexicon" for name, _ in steps["features"].transformer_list):
+        return False  # lexicon scores are not word n-grams: occlusion explains those models
     return "features" in steps and hasattr(steps.get("logreg"), "coef_")
 
 
@@ -111,7 +113,7 @@ class LinearExplainer(Explainer):
         matrices = [vectorizer.transform(processed).tocsr() for vectorizer, _, _ in self._blocks]
         blocks = zip(matrices, self._blocks, strict=True)
         logits = self.intercept + sum(m @ block_coef for m, (_, _, block_coef) in blocks)
-        probabilities = expit(np.asarray(logits, dtype=np.float64).reshape(-1))
+        probabilities = self.classifier.calibrate(expit(np.asarray(logits, dtype=np.float64).reshape(-1)))
         labels = self.classifier.labels(probabilities)
         return [
             self._explain_one(text, doc, [m[row] for m in matrices], float(p), label)

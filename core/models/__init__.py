@@ -22,6 +22,11 @@ FAMILIES: dict[str, str] = {
     "bert": "core.models.bert:BertModel",
 }
 
+# Scorers built from other saved classifiers rather than trained by the family loop (load only).
+COMBINED: dict[str, str] = {
+    "ensemble": "core.models.ensemble:EnsembleScorer",
+}
+
 # Inference-only scorers a family may ship beside its own load(), by runtime name.
 SERVING_RUNTIMES: dict[str, dict[str, str]] = {
     "bert": {
@@ -64,6 +69,8 @@ def load_scorer(family: str, folder: Path, runtime: str = "auto") -> SentimentSc
     """
     if runtime not in RUNTIMES:
         raise ConfigError(f"Unknown runtime '{runtime}': choose from {', '.join(RUNTIMES)}.")
+    if family in COMBINED:
+        return _import(COMBINED[family]).load(folder, runtime)
     if runtime == "native":
         return get_family(family).load(folder)
     target = SERVING_RUNTIMES.get(family, {}).get("onnx" if runtime == "auto" else runtime)

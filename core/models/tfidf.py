@@ -1,4 +1,4 @@
-"""Bag-of-words baseline: word + character TF-IDF features, logistic regression."""
+"""Bag-of-words baseline: word + character TF-IDF features (+ optional lexicon features), logistic regression."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ class TfidfModel(SentimentModel):
     def __init__(self, config: TfidfConfig | None = None, seed: int = 42, cache_dir: Path | None = None) -> None:
         super().__init__(config or TfidfConfig(), seed, cache_dir)
         self.pipeline: Pipeline | None = None
+        if getattr(self.config, "lexicon_features", False):  # configs pickled before the option lack it
+            self.requirements = (*self.requirements, "vaderSentiment")
 
     def _build(self) -> Pipeline:
         cfg = self.config
@@ -56,6 +58,10 @@ class TfidfModel(SentimentModel):
                     ),
                 )
             )
+        if cfg.lexicon_features:
+            from core.lexicon import LexiconFeatures
+
+            features.append(("lexicon", LexiconFeatures(weight=cfg.lexicon_weight)))
         classifier = LogisticRegression(C=cfg.C, max_iter=cfg.max_iter, solver="liblinear", random_state=self.seed)
         return Pipeline([("features", FeatureUnion(features)), ("logreg", classifier)])
 
@@ -63,7 +69,9 @@ class TfidfModel(SentimentModel):
         """Fit the vectorizers and the regression on train only (validation is unused)."""
         self.pipeline = self._build()
         self.pipeline.fit(list(train_texts), np.asarray(train_labels))
-        n_features = sum(len(v.vocabulary_) for _, v in self.pipeline.named_steps["features"].transformer_list)
+        n_features = sum(
+            len(v.get_feature_names_out()) for _, v in self.pipeline.named_steps["features"].transformer_list
+        )
         return {"n_features": float(n_features)}
 
     def is_fitted(self) -> bool:

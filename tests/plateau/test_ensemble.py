@@ -1,0 +1,82 @@
+"""The ensemble: weights chosen with out-of-domain tweets in view, one registered pyfunc that
+serves like any single model, its cost and held-out out-of-domain comparison logged."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import mlflow
+import numpy as np
+import pytest
+from mlflow.tracking import MlflowClient
+
+from core.classifier import SentimentClassifier
+from core.ensemble import choose_weights, select_members
+from core.errors import ConfigError
+from core.models.ensemble import combine
+from core.predictor import Predictor
+from core.registry import model_uri
+from core.tracking import configure_tracking
+
+
+def test_combine_is_a_weighted_logit_mean() -> None:
+    a, b = np.array([0.9, 0.2]), np.array([0.5, 0.5])
+    np.testing.assert_allclose(combine([a, b], np.array([1.0, 0.0])), a)
+    np.testing.assert_allclose(combine([a, a], np.array([0.3, 0.7])), a)
+    assert combine([a, b], np.array([1.0, 1.0]))[0] == pytest.approx(0.75)  # logit(.9)/2 -> 0.75
+
+
+def test_weights_follow_the_out_of_domain_half_when_asked() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    in_domain_expert = np.clip(y * 0.6 + rng.random(400) * 0.4, 0, 1)  # perfect in domain
+    generalist = np.clip(y * 0.3 + rng.random(400) * 0.7, 0, 1)
+    useless_ood = rng.random(400)
+    val = [in_domain_expert, generalist]
+    ood = [useless_ood, generalist]  # the expert falls apart out of domain
+    w_val, _ = choose_weights(val, y, ood, y, ood_weight=0.0, n_random=50, seed=0)
+    w_ood, chosen = choose_weights(val, y, ood, y, ood_weight=0.5, n_random=50, seed=0)
+    assert w_val[0] > 0.9 and w_ood[1] > w_val[1]
+    assert w_ood.sum() == pytest.approx(1.0) and chosen["ood_select_roc_auc"] > 0.6
+
+
+def test_ensemble_run_is_registered_served_and_costed(plateau_session) -> None:
+    config, result = plateau_session.config, plateau_session.result
+    ensemble = next(r for r in result.runs if r.family == "ensemble")
+    members = [r for r in result.runs if r.family == "tfidf"]
+    metrics = ensemble.metrics
+    assert sum(v for k, v in metrics.items() if k.startswith("ensemble_weight_")) == pytest.approx(1.0)
+    for key in ("test_roc_auc", "ood_roc_auc", "ood_heldout_roc_auc", "best_member_ood_heldout_roc_auc", "test_ece"):
+        assert 0.0 <= metrics[key] <= 1.0, key
+    assert metrics["model_size_mb"] > max(r.metrics["model_size_mb"] for r in members) * 0.99
+    assert metrics["inference_s_per_1000"] > 0 and metrics["behaviour_overall"] >= 0
+    # Loose: on ~2k real tweets the ensemble is not worse than its weakest member.
+    assert metrics["test_roc_auc"] >= min(r.metrics["test_roc_auc"] for r in members) - 0.01
+    configure_tracking(config.tracking)
+    version = MlflowClient().get_model_version(config.tracking.registered_model, ensemble.version)
+    assert version.tags["family"] == "ensemble"
+    texts = ["they lost my luggage again", "lovely crew, thanks!", "@AirParadise delayed 3 hours http://t.co/x"]
+    served = mlflow.pyfunc.load_model(model_uri(config.tracking, version=ensemble.version)).predict(texts)
+    np.testing.assert_allclose(served["probability_negative"], ensemble.classifier.predict_proba(texts), rtol=1e-6)
+    predictor = Predictor(config.tracking, version=ensemble.version)
+    assert predictor.info.family == "ensemble"
+    assert [p.label for p in predictor.predict(texts)] == served["label"].tolist()
+
+
+def test_saved_ensemble_holds_its_members(plateau_session, tmp_path) -> None:
+    ensemble = next(r for r in plateau_session.result.runs if r.family == "ensemble").classifier
+    folder = ensemble.save(tmp_path / "ens")
+    assert sorted(p.name for p in (folder / "model").iterdir()) == ["ensemble.json", "member_0", "member_1"]
+    loaded = SentimentClassifier.load(folder)
+    assert loaded.family == "ensemble" and loaded.model.names == ensemble.model.names
+    np.testing.assert_allclose(loaded.predict_proba(["worst flight"]), ensemble.predict_proba(["worst flight"]))
+
+
+def test_member_selection_errors(plateau_session) -> None:
+    runs = plateau_session.result.runs
+    with pytest.raises(ConfigError, match="no run named"):
+        select_members(runs, ("bert-none",))
+    with pytest.raises(ConfigError, match="at least two"):
+        select_members(runs, ("tfidf-none",))
+    assert [f"{r.family}-{r.preprocessing}" for r in select_members(runs, ())] == ["tfidf-none", "tfidf-stem"]
+    assert dataclasses.replace(plateau_session.config.ensemble, members=("tfidf-stem",)).members == ("tfidf-stem",)

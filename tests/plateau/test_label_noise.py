@@ -1,0 +1,57 @@
+"""Noise-robust training data: confident-learning cleanup and the date-balanced subset."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.config import NoiseConfig
+from core.errors import ConfigError
+from core.label_noise import date_balanced_positions, label_issues, training_positions
+from tests.fixtures import easy_rows
+
+
+def test_cleanlab_flags_mostly_the_flipped_labels() -> None:
+    rows = easy_rows(600, seed=5)
+    texts = [text for _, text in rows]
+    truth = np.array([1 if polarity == 0 else 0 for polarity, _ in rows])
+    flipped = np.random.default_rng(0).choice(len(truth), size=60, replace=False)
+    noisy = truth.copy()
+    noisy[flipped] = 1 - noisy[flipped]
+    issues = label_issues(texts, noisy, folds=3, seed=0)
+    caught = issues[flipped].mean()
+    precision = np.isin(np.flatnonzero(issues), flipped).mean()
+    assert caught > 0.7 and precision > 0.7, (caught, precision)
+
+
+def test_date_balanced_subset_has_equal_classes_each_day() -> None:
+    dates = pd.Series(pd.to_datetime(["2009-04-06"] * 5 + ["2009-04-07"] * 4 + ["2009-06-01"] * 3))
+    labels = np.array([1, 1, 1, 0, 0] + [1, 0, 0, 0] + [1, 1, 1])
+    keep = date_balanced_positions(dates, labels, seed=0)
+    kept = pd.DataFrame({"day": dates.iloc[keep].dt.date.to_numpy(), "label": labels[keep]})
+    counts = kept.groupby(["day", "label"]).size().unstack(fill_value=0)
+    assert len(keep) == 6 and (counts[0] == counts[1]).all()
+    assert list(keep) == sorted(set(keep))
+    # The same seed gives the same subset.
+    assert list(date_balanced_positions(dates, labels, seed=0)) == list(keep)
+
+
+def test_training_positions_combine_remedies_and_validate() -> None:
+    labels = np.array([0, 1] * 10)
+    dates = pd.Series(pd.to_datetime(["2009-05-01"] * 20))
+    assert len(training_positions(NoiseConfig(), [], labels, dates, 0)) == 20
+    assert len(training_positions(NoiseConfig(date_balanced=True), [], labels, dates, 0)) == 20
+    try:
+        NoiseConfig(label_cleanup="magic")
+    except ConfigError as exc:
+        assert "noise.label_cleanup" in str(exc)
+    else:
+        raise AssertionError("an unknown cleanup method must be refused")
+
+
+def test_pipeline_fits_on_the_cleaned_training_split(plateau_session) -> None:
+    runs = [r for r in plateau_session.result.runs if r.family == "tfidf"]
+    n_train = plateau_session.result.runs[0].metrics["n_train_used"] + runs[0].metrics["n_train_noise_removed"]
+    for run in runs:
+        assert run.metrics["n_train_noise_removed"] > 0
+        assert run.metrics["n_train_used"] + run.metrics["n_train_noise_removed"] == n_train
