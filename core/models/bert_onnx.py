@@ -5,8 +5,8 @@ input ids + attention mask in, 2 logits out) next to its weights and tokenizer. 
 reads that graph and ``tokenizer.json`` with ``onnxruntime`` and ``tokenizers`` only, so an
 API serving a BERT champion loads in seconds and stays small (torch alone costs ~500 MB).
 The fp32 graph matches the PyTorch model's P(negative) to within 1e-3 (the export checks this
-and records the gap); the int8 copy (runtime ``onnx_int8``) is about twice as fast and moves
-P(negative) by up to ~0.01.
+and records the gap); the int8 copy (runtime ``onnx_int8``) is about twice as fast but moves
+P(negative) more: it is kept only within 0.05 of PyTorch on the check tweets.
 """
 
 from __future__ import annotations
@@ -74,6 +74,8 @@ class OnnxBertScorer(SentimentScorer):
     family = "bert"
     runtime = "onnx"
     onnx_file = ONNX_FILE
+    tolerance = 1e-3
+    """Largest P(negative) gap from PyTorch on the export's check tweets for the graph to be kept."""
 
     def __init__(self, session: onnxruntime.InferenceSession, tokenizer: Tokenizer, batch_size: int, pad_id: int):
         self.session = session
@@ -136,3 +138,4 @@ class OnnxInt8BertScorer(OnnxBertScorer):
 
     runtime = "onnx_int8"
     onnx_file = INT8_FILE
+    tolerance = 5e-2

@@ -216,3 +216,20 @@ def test_without_onnx_export_auto_serves_natively(tiny_checkpoint: Path, tmp_pat
     assert isinstance(load_scorer("bert", tmp_path), BertModel)
     with pytest.raises(ModelNotFoundError, match="no onnx export"):
         load_scorer("bert", tmp_path, "onnx")
+
+
+def test_an_export_that_disagrees_with_pytorch_is_dropped_not_fatal(
+    tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.models.bert_onnx import OnnxInt8BertScorer
+
+    monkeypatch.setattr(OnnxInt8BertScorer, "tolerance", 0.0)  # any int8 rounding now counts as disagreement
+    texts, labels = ["good", "bad", "fine", "awful"] * 4, np.array([0, 1, 0, 1] * 4)
+    model = BertModel(BertConfig(checkpoint=str(tiny_checkpoint), max_length=16, batch_size=8, device="cpu"), seed=0)
+    model.fit(texts, labels, texts[:4], labels[:4])
+    model.save(tmp_path)
+    facts = json.loads((tmp_path / "bert_model.json").read_text())["onnx"]
+    assert "rejected" in facts["onnx_int8"] and not (tmp_path / "model.int8.onnx").exists()
+    assert facts["onnx"]["max_abs_diff"] < 1e-3 and isinstance(load_scorer("bert", tmp_path), OnnxBertScorer)
+    with pytest.raises(ModelNotFoundError, match="no onnx_int8 export"):
+        load_scorer("bert", tmp_path, "onnx_int8")
