@@ -75,7 +75,8 @@ SCHEMAS: dict[str, Any] = {
         "description": "Weights are in logit units of P(negative): > 0 pushes towards negative, < 0 towards "
         "positive. `linear` (TF-IDF family): exact shares, `base_value` (the intercept) + the weights = `logit`. "
         "`occlusion` (other families): the logit drop when the token alone is removed; `base_value`: the logit "
-        "with every token removed.",
+        "with every token removed. `logit` is the model's score before calibration; `probability_negative` and "
+        "`label` are the served (calibrated) ones, as `/predict` answers them.",
         "required": ["label", "probability_negative", "model", "method", "tokens", "logit", "base_value"],
         "properties": {
             "label": {"type": "string", "enum": ["negative", "positive"]},

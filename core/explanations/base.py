@@ -36,10 +36,11 @@ class TokenWeight:
 class Explanation:
     """Why one tweet got its label.
 
-    Weights are in logit units of P(negative). ``linear``: the exact share of each token in the
-    model's logit, so ``base_value + sum(weights) == logit``. ``occlusion``: how much the logit
-    drops when that token alone is removed (``base_value``: the logit with every token removed,
-    ``None`` if the model cannot score an empty tweet).
+    Weights are in logit units of the model's P(negative): ``linear``: the exact share of each token
+    in the model's logit, so ``base_value + sum(weights) == logit``. ``occlusion``: how much the
+    logit drops when that token alone is removed (``base_value``: the logit with every token
+    removed, ``None`` if the model cannot score an empty tweet). ``logit`` is the model's score
+    before calibration; ``probability_negative`` and ``label`` are the served (calibrated) ones.
     """
 
     text: str

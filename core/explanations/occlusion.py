@@ -1,14 +1,18 @@
 """Model-agnostic explanations by occlusion (leave one token out), for every family and runtime.
 
-Each raw token is removed from the tweet in turn; its weight is how much the logit of
-P(negative) drops without it. All the variants of a batch of tweets are scored in one call of
-the classifier's own ``predict_proba`` (preprocessing included), so the explanation goes
-through exactly what serves the prediction, ONNX Runtime included.
+Each raw token is removed from the tweet in turn; its weight is how much the model's logit of
+P(negative) drops without it. All the variants of a batch of tweets are preprocessed and scored
+in one call of the classifier's own scorer, so the explanation goes through exactly what serves
+the prediction, ONNX Runtime included. The weights are taken before calibration (a calibrator
+only rescales the score monotonically, and an isotonic one would flatten small changes to zero);
+the reported P(negative) and label are the served, calibrated ones.
 """
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from core.explanations.base import Explainer, Explanation, TokenWeight, logit
 from core.explanations.tokens import RawToken, raw_tokens
@@ -48,13 +52,15 @@ class OcclusionExplainer(Explainer):
             empty = probs[-1]
             items = tuple(TokenWeight(t.text, t.start, t.end, w) for t, w in zip(toks, weights, strict=True))
             base = logit(empty) if math.isfinite(empty) else None
-            label = self.classifier.labels([probs[0]])[0]
-            out.append(Explanation(text, label, float(probs[0]), self.method, items, full, base))
+            served = float(self.classifier.calibrate(np.array([probs[0]]))[0])
+            label = self.classifier.labels([served])[0]
+            out.append(Explanation(text, label, served, self.method, items, full, base))
         return out
 
     def _score(self, groups: list[list[str]]) -> list[list[float]]:
         flat = [text for group in groups for text in group]
-        probabilities = self.classifier.predict_proba(flat).tolist()
+        raw = self.classifier.model.predict_proba(self.classifier.preprocessor.transform(flat))
+        probabilities = raw.tolist()
         out, i = [], 0
         for group in groups:
             out.append(probabilities[i : i + len(group)])

@@ -3,11 +3,13 @@ of the original text is covered, and removing the top negative word lowers P(neg
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
+from core.calibration import Calibrator
 from core.explanations import LinearExplainer, OcclusionExplainer, explainer_for
 from core.explanations.occlusion import without
 from tests.explain.conftest import NEGATIVE_TWEETS
@@ -28,12 +30,13 @@ def test_weights_and_intercept_sum_to_the_logit(tfidf_classifiers, variant: str)
     pipeline = classifier.model.pipeline
     logits = pipeline.decision_function(classifier.preprocessor.transform(texts))
     probabilities = classifier.predict_proba(texts)
-    for text, explanation, logit, p in zip(texts, explanations, logits, probabilities, strict=True):
+    raw = classifier.model.predict_proba(classifier.preprocessor.transform(texts))
+    for text, explanation, logit, p, p_raw in zip(texts, explanations, logits, probabilities, raw, strict=True):
         total = explanation.base_value + sum(t.weight for t in explanation.tokens)
         assert abs(total - logit) < 1e-6, text
         assert abs(explanation.logit - logit) < 1e-6
         assert explanation.probability_negative == pytest.approx(p, abs=1e-12)
-        assert 1 / (1 + math.exp(-total)) == pytest.approx(p, abs=1e-9)
+        assert 1 / (1 + math.exp(-total)) == pytest.approx(p_raw, abs=1e-9)
         assert explanation.base_value == pytest.approx(pipeline.named_steps["logreg"].intercept_[0])
         assert all(text[t.start : t.end] == t.token for t in explanation.tokens)
         assert explanation.label == classifier.labels([p])[0] and explanation.method == "linear"
@@ -73,3 +76,22 @@ def test_auto_picks_exact_for_tfidf_and_linear_is_refused_elsewhere(tfidf_classi
         explainer_for(bert_store.classifier, "linear")
     with pytest.raises(ValueError, match="Unknown explanation method"):
         explainer_for(bert_store.classifier, "shap")
+
+
+def test_a_calibrated_model_reports_the_served_probability_and_explains_its_raw_logit(tfidf_classifiers) -> None:
+    classifier = tfidf_classifiers["none"]
+    raw = classifier.model.predict_proba(classifier.preprocessor.transform(NEGATIVE_TWEETS + ODD_TWEETS))
+    labels = np.array([1, 1, 1, 1, 1, 1, 0, 0, 0])
+    calibrated = dataclasses.replace(classifier, calibrator=Calibrator.fit("temperature", labels, raw))
+    served = calibrated.predict_proba(NEGATIVE_TWEETS)
+    assert np.abs(served - classifier.predict_proba(NEGATIVE_TWEETS)).max() > 1e-3  # the calibrator does something
+    logits = classifier.model.pipeline.decision_function(classifier.preprocessor.transform(NEGATIVE_TWEETS))
+    for method in ("linear", "occlusion"):
+        explanations = explainer_for(calibrated, method).explain_many(NEGATIVE_TWEETS)
+        for explanation, p, logit in zip(explanations, served, logits, strict=True):
+            assert explanation.probability_negative == pytest.approx(p, abs=1e-9)
+            assert explanation.label == calibrated.labels([p])[0]
+            assert explanation.logit == pytest.approx(logit, abs=1e-6)
+        if method == "linear":
+            weights = sum(t.weight for t in explanations[0].tokens)
+            assert explanations[0].base_value + weights == pytest.approx(logits[0], abs=1e-6)

@@ -33,10 +33,10 @@ def test_removing_the_top_negative_token_lowers_p_negative(bert_runtimes: dict, 
         assert top, explanation.text
         p_without = classifier.predict_proba([without(explanation.text, top[0])])[0]
         assert p_without < explanation.probability_negative, (runtime, explanation.text, top[0])
-        # the weight is exactly that drop, in logit units
-        drop = np.log(explanation.probability_negative / (1 - explanation.probability_negative)) - np.log(
-            p_without / (1 - p_without)
-        )
+        # the weight is exactly that drop of the model's logit (before any calibration)
+        both = classifier.preprocessor.transform([explanation.text, without(explanation.text, top[0])])
+        full, cut = classifier.model.predict_proba(both)
+        drop = np.log(full / (1 - full)) - np.log(cut / (1 - cut))
         assert top[0].weight == pytest.approx(drop, abs=1e-4)
 
 
