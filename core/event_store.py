@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # pandas is imported only by the monitoring reads, not by the
     import pandas as pd
 
 LABELS = ("negative", "positive")
+_SCHEMA_ATTEMPTS = 5
 
 metadata = sa.MetaData()
 
@@ -226,9 +228,18 @@ class EventStore:
                 return
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.engine.begin() as conn:
-                self._retire_legacy_tables(conn)
-                metadata.create_all(conn)
+            for attempt in range(_SCHEMA_ATTEMPTS):
+                try:
+                    with self.engine.begin() as conn:
+                        self._retire_legacy_tables(conn)
+                        metadata.create_all(conn)
+                    break
+                except SQLAlchemyError:
+                    # Another process (a second gunicorn worker) created the same tables between our check and
+                    # our CREATE ("table ... already exists"): the next attempt's check sees them.
+                    if attempt == _SCHEMA_ATTEMPTS - 1:
+                        raise
+                    time.sleep(0.05 * (attempt + 1))
             self._ready = True
 
     @staticmethod
