@@ -20,6 +20,7 @@ from core.registry import model_uri
 from core.tracking import configure_tracking
 
 if TYPE_CHECKING:
+    from core.classifier import SentimentClassifier
     from core.explanations import Explainer, Explanation
 
 logger = logging.getLogger(__name__)
@@ -182,6 +183,11 @@ class Predictor:
             runtime=served_by.runtime if served_by is not None else None,
         )
 
+    @property
+    def classifier(self) -> SentimentClassifier:
+        """The loaded classifier (preprocessing, scorer, threshold) behind the pyfunc."""
+        return self.model.unwrap_python_model().classifier
+
     def explain(self, text: str) -> Explanation:
         """Which words of one raw tweet pushed it towards negative or positive (see :mod:`core.explanations`).
 
@@ -193,7 +199,7 @@ class Predictor:
     def _explainer(self) -> Explainer:
         from core.explanations import explainer_for
 
-        return explainer_for(self.model.unwrap_python_model().classifier)
+        return explainer_for(self.classifier)
 
     def predict(self, texts: list[str] | str) -> list[Prediction]:
         """Predictions for raw tweets, in order."""

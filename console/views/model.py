@@ -10,6 +10,7 @@ from console.first_run import first_run_screen
 from console.store import Store
 from console.views.compare import test_predictions
 from core.diagnostics import worst_errors
+from core.explanations.drivers import GlobalExplanation, drivers_figure, global_drivers
 from core.registry import alias_version, set_alias
 from core.run_catalog import registered_versions, version_details
 
@@ -50,7 +51,9 @@ def render(store: Store) -> None:
     )
     promotion(store, version, champion)
 
-    metrics_tab, params_tab, signature_tab, errors_tab = st.tabs(["Metrics", "Parameters", "Signature", "Worst errors"])
+    metrics_tab, params_tab, signature_tab, errors_tab, drivers_tab = st.tabs(
+        ["Metrics", "Parameters", "Signature", "Worst errors", "What it keys on"]
+    )
     with metrics_tab:
         st.dataframe(_frame(details.metrics, "metric"), hide_index=True, width="stretch")
     with params_tab:
@@ -64,6 +67,37 @@ def render(store: Store) -> None:
         else:
             st.caption("Misclassified test tweets, most confident first (P(negative) far from the truth).")
             st.dataframe(worst_errors(predictions, 20), hide_index=True, width="stretch")
+    with drivers_tab:
+        drivers(store, version, details.family, predictions)
+
+
+def drivers(store: Store, version: str, family: str, predictions: pd.DataFrame | None) -> None:
+    """Global explanation over the test tweets, with the leak check (date, month, airline tokens)."""
+    if predictions is None:
+        st.caption("This run logged no test tweets to explain (trained before they were logged).")
+        return
+    exact = family == "tfidf"
+    st.caption(
+        "The words that push this model hardest towards each class over its test tweets "
+        + ("(exact TF-IDF contributions)." if exact else "(token occlusion on a sample: about 1 s per tweet).")
+    )
+    sample = None if exact else st.slider("Test tweets to explain", 20, 300, 60, step=20, key="drivers_sample")
+    if not exact and not st.button("Explain the sample", key="drivers_go"):
+        return
+    result = _global_drivers(store.uri, version, tuple(predictions["text"]), sample)
+    (st.success if result.passed else st.error)(result.summary())
+    st.plotly_chart(drivers_figure(result), key="drivers_chart")
+    st.dataframe(result.drivers, hide_index=True, width="stretch")
+
+
+@st.cache_resource(show_spinner="Explaining the test tweets…", max_entries=8)
+def _global_drivers(uri: str, version: str, texts: tuple[str, ...], sample: int | None) -> GlobalExplanation:
+    """Top drivers of one registered version (cached: versions never change)."""
+    from console.store import connect
+    from core.predictor import Predictor
+
+    classifier = Predictor(connect(uri).tracking, version=version).classifier
+    return global_drivers(classifier, list(texts), max_texts=sample)
 
 
 def promotion(store: Store, version: str, champion: str | None) -> None:

@@ -59,3 +59,23 @@ def test_promotion_asks_for_confirmation_then_moves_the_alias(trained, model_pag
     assert str(MlflowClient().get_model_version_by_alias(config.tracking.registered_model, "champion").version) == other
     assert model_page.success[0].value.startswith(f"v{other} is now the champion")
     assert "· champion" in model_page.selectbox(key="version").format_func(other)
+
+
+def test_what_the_champion_keys_on_with_the_leak_check(trained, model_page) -> None:
+    from core.diagnostics import load_test_predictions
+    from core.explanations.drivers import global_drivers
+    from core.predictor import Predictor
+
+    config, result = trained
+    tables = {tuple(d.value.columns): d.value for d in model_page.dataframe}
+    shown = tables[("direction", "rank", "token", "total_weight", "mean_weight", "count", "leak")]
+    assert set(shown["direction"]) == {"negative", "positive"}
+    assert (shown.loc[shown["direction"] == "negative", "total_weight"] > 0).all()
+    # The same drivers as core computes over the run's test tweets (exact TF-IDF weights).
+    texts = load_test_predictions(result.champion.run_id)["text"].tolist()
+    classifier = Predictor(config.tracking, version=result.champion.version).classifier
+    expected = global_drivers(classifier, texts)
+    assert shown["token"].tolist() == expected.drivers["token"].tolist()
+    verdicts = [e.value for e in (*model_page.success, *model_page.error) if "Leak check" in e.value]
+    assert verdicts == [expected.summary()]
+    assert len(model_page.get("plotly_chart")) == 1
