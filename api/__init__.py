@@ -14,7 +14,10 @@ Environment (all optional): ``MLFLOW_TRACKING_URI``; ``API_REGISTERED_MODEL``;
 ``API_MODEL_ALIAS`` or ``API_MODEL_VERSION`` (pins a version); ``API_MODEL_RUNTIME`` (``auto``:
 ONNX Runtime when the model has an export, else its framework; ``native``, ``onnx``,
 ``onnx_int8``); ``API_KEY`` (secret for ``X-API-Key``; unset: write routes answer 401; never
-logged); ``API_MAX_TEXT_LENGTH`` (1000 chars); ``API_MAX_BATCH_SIZE`` (256); ``API_MAX_BODY_BYTES`` (1,000,000 -> 413);
+logged; or ``API_KEY_FILE``, a secrets file); ``API_RATE_LIMIT_PER_MINUTE`` (6000 per client and worker, 0: off),
+``API_RATE_LIMIT_BURST`` (200), ``API_TRUSTED_PROXIES`` (0), ``API_CORS_ORIGINS`` (the client app's origin;
+unset: no cross-origin calls); ``API_MAX_TEXT_LENGTH`` (1000 chars); ``API_MAX_BATCH_SIZE`` (256);
+``API_MAX_BODY_BYTES`` (1,000,000 -> 413);
 ``API_FEEDBACK_DB`` (SQLite file of predictions and feedback, default ``.data/feedback.db``);
 monitoring (event store URL, privacy, Application Insights, alert rule, mail and webhook):
 :func:`api.settings.monitoring_from_env`.
@@ -35,7 +38,7 @@ Routes (full schema: ``GET /openapi.json``)::
 Errors are JSON ``{"error": "<one sentence>"}``: 400 malformed JSON; 422 missing field, wrong
 type, empty/whitespace text, text too long, empty or oversized batch, bad label; 413 body too
 large; 415 not ``application/json``; 401 API key; 404 unknown route or prediction id; 405
-wrong method; 503 no model; 500 only for server faults (logged).
+wrong method; 429 rate limit (``Retry-After``); 503 no model; 500 only for server faults (logged).
 
 Workers: each gunicorn worker process holds its own model, and ``POST /model/reload`` reaches
 only the worker that answers it. Run one worker with threads (``-w 1 --threads 8``, the TF-IDF
