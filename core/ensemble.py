@@ -88,6 +88,19 @@ def choose_weights(
     return best_weights, best
 
 
+def check_members(names: tuple[str, ...], run_names: list[str]) -> None:
+    """Refuse, before training, an ensemble whose members the session will not train.
+
+    Raises:
+        ConfigError: an unknown member name, or fewer than two members.
+    """
+    unknown = [n for n in names if n not in run_names]
+    if unknown:
+        raise ConfigError(f"ensemble.members: no run named {', '.join(unknown)} (runs: {', '.join(run_names)}).")
+    if len(names or run_names) < 2:
+        raise ConfigError("An ensemble needs at least two trained runs: train more families or variants.")
+
+
 def select_members(runs: list[RunResult], names: tuple[str, ...]) -> list[RunResult]:
     """The runs named ``family-variant`` in ``names`` (every run with a classifier when empty).
 

@@ -320,6 +320,10 @@ def run_pipeline(config: PipelineConfig, monitor: TrainingMonitor | None = None)
     monitor.report("preparing data", 0.0)
     data = prepare_data(config)
     pairs = [(f, v) for f in config.families for v in config.variants_for(f)]
+    if config.ensemble.enabled:
+        from core.ensemble import check_members
+
+        check_members(config.ensemble.members, [f"{f}-{v}" for f, v in pairs])  # before any training
     runs = []
     for index, (family, variant) in enumerate(tqdm(pairs, desc="training runs", unit="run"), start=1):
         monitor.start_run(index, len(pairs), f"{family}-{variant}")

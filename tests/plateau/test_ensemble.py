@@ -11,12 +11,14 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from core.classifier import SentimentClassifier
-from core.ensemble import choose_weights, select_members
+from core.ensemble import check_members, choose_weights, select_members
 from core.errors import ConfigError
 from core.models.ensemble import combine
 from core.predictor import Predictor
 from core.registry import model_uri
 from core.tracking import configure_tracking
+from core.training import run_pipeline
+from tests.conftest import tiny_config
 
 
 def test_combine_is_a_weighted_logit_mean() -> None:
@@ -80,3 +82,16 @@ def test_member_selection_errors(plateau_session) -> None:
         select_members(runs, ("tfidf-none",))
     assert [f"{r.family}-{r.preprocessing}" for r in select_members(runs, ())] == ["tfidf-none", "tfidf-stem"]
     assert dataclasses.replace(plateau_session.config.ensemble, members=("tfidf-stem",)).members == ("tfidf-stem",)
+
+
+def test_pipeline_refuses_unknown_members_before_training(small_csv, tmp_path) -> None:
+    with pytest.raises(ConfigError, match="no run named bert-none"):
+        check_members(("bert-none",), ["tfidf-none", "tfidf-stem"])
+    with pytest.raises(ConfigError, match="at least two"):
+        check_members((), ["tfidf-none"])
+    config = tiny_config(small_csv, tmp_path)
+    config = dataclasses.replace(config, ensemble=dataclasses.replace(config.ensemble, enabled=True, members=("x-y",)))
+    with pytest.raises(ConfigError, match="no run named x-y"):
+        run_pipeline(config)
+    experiment = MlflowClient().get_experiment_by_name(config.tracking.experiment)
+    assert not MlflowClient().search_runs([experiment.experiment_id])  # nothing was trained
