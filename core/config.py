@@ -164,6 +164,12 @@ class KerasEmbeddingConfig(NeuralConfig):
     embedding_dim: int = 32
     hidden_units: int = 64
     dropout: float = 0.5
+    label_smoothing: float = 0.0
+    """Binary cross-entropy label smoothing (noise-robust training; 0: plain hard labels)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check(0.0 <= self.label_smoothing < 0.5, "keras_embedding.label_smoothing must be in [0, 0.5).")
 
 
 @dataclass
@@ -190,6 +196,8 @@ class LstmConfig(NeuralConfig):
     lstm_units: int = 64
     bidirectional: bool = True
     dropout: float = 0.3
+    label_smoothing: float = 0.0
+    """Binary cross-entropy label smoothing (noise-robust training; 0: plain hard labels)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -197,6 +205,7 @@ class LstmConfig(NeuralConfig):
             self.embedding_source in ("word2vec", "fasttext"),
             f"lstm.embedding_source must be word2vec or fasttext, got '{self.embedding_source}'.",
         )
+        _check(0.0 <= self.label_smoothing < 0.5, "lstm.label_smoothing must be in [0, 0.5).")
 
 
 @dataclass

@@ -107,13 +107,43 @@ def run(profile: str, with_keras: bool) -> pd.DataFrame:
     stem = arm("tfidf-stem (calibrated)", "tfidf", "stem", calibration=CALIBRATED)
     members = [("tfidf-none", plain), ("tfidf-stem", stem), ("tfidf-none+lexicon", lexicon)]
     if with_keras:
-        members.append(
-            (
-                "keras_embedding-none",
-                arm("keras_embedding-none (calibrated)", "keras_embedding", calibration=CALIBRATED),
-            )
+        keras = arm("keras_embedding-none (calibrated)", "keras_embedding", calibration=CALIBRATED)
+        members.append(("keras_embedding-none", keras))
+        smoothed = dataclasses.replace(
+            base.models, keras_embedding=dataclasses.replace(base.models.keras_embedding, label_smoothing=0.1)
         )
+        arm("keras_embedding + label smoothing 0.1", "keras_embedding", calibration=CALIBRATED, models=smoothed)
     config = dataclasses.replace(base, calibration=CALIBRATED)
+    for ood_weight in (0.0, 0.5):
+        config = dataclasses.replace(config, ensemble=dataclasses.replace(config.ensemble, ood_weight=ood_weight))
+        start = time.perf_counter()
+        ensemble, facts = build_ensemble(members, data, config)
+        weights = ", ".join(
+            f"{k.removeprefix('ensemble_weight_')}={v:.2f}"
+            for k, v in facts.items()
+            if k.startswith("ensemble_weight_")
+        )
+        logging.info("ensemble (ood_weight=%s) weights: %s", ood_weight, weights)
+        name = f"ensemble of {len(members)}, weights on val" + (" + OOD half" if ood_weight else " only")
+        rows.append(_row(name, ensemble, data, config, time.perf_counter() - start))
+    return pd.DataFrame(rows)
+
+
+def run_registered(profile: str, versions: list[str], tracking_uri: str | None) -> pd.DataFrame:
+    """Ensembles of already registered versions (e.g. the ``quick`` session's BERT, USE, TF-IDF) on the
+    same split they were trained on (the split is seeded): each member's row, then the ensembles."""
+    from core.config import TrackingConfig
+    from core.predictor import Predictor
+
+    config = dataclasses.replace(get_profile(profile), calibration=CALIBRATED)
+    data = prepare_data(config)
+    members, rows = [], []
+    for version in versions:
+        predictor = Predictor(TrackingConfig(tracking_uri=tracking_uri), version=version)
+        classifier = predictor.model.unwrap_python_model().classifier
+        name = f"v{version} {predictor.info.family}-{predictor.info.preprocessing}"
+        members.append((name, classifier))
+        rows.append(_row(f"{name} (registered, as served)", classifier, data, config, float("nan")))
     for ood_weight in (0.0, 0.5):
         config = dataclasses.replace(config, ensemble=dataclasses.replace(config.ensemble, ood_weight=ood_weight))
         start = time.perf_counter()
@@ -134,11 +164,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="quick", help="data profile (tiny, quick, full)")
     parser.add_argument("--no-keras", action="store_true", help="leave the Keras embedding family out")
+    parser.add_argument(
+        "--registered",
+        help="comma-separated registered versions to ensemble instead (trained on this profile's split)",
+    )
+    parser.add_argument("--tracking-uri", help="store of --registered (default: $MLFLOW_TRACKING_URI, else .mlflow/)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("core.training").setLevel(logging.WARNING)
     start = time.perf_counter()
-    table = run(args.profile, with_keras=not args.no_keras)
+    if args.registered:
+        table = run_registered(args.profile, args.registered.split(","), args.tracking_uri)
+    else:
+        table = run(args.profile, with_keras=not args.no_keras)
     print(f"cost threshold for 2:1 costs = {cost_threshold(2.0, 1.0):.3f}")
     print(table.to_markdown(index=False, floatfmt=".4f"))
     print(f"\ntotal {time.perf_counter() - start:.0f} s")

@@ -26,11 +26,15 @@ from core.preprocessing import tokenize  # noqa: E402
 MODEL_FILE = "model.keras"
 
 
-def compile_binary(model: keras.Model, learning_rate: float) -> keras.Model:
-    """Adam + binary cross-entropy on a sigmoid output that is P(negative)."""
+def compile_binary(model: keras.Model, learning_rate: float, label_smoothing: float = 0.0) -> keras.Model:
+    """Adam + binary cross-entropy on a sigmoid output that is P(negative).
+
+    ``label_smoothing`` > 0 trains towards ``1 - s/2`` and ``s/2`` instead of 1 and 0: the model is not
+    pushed to full confidence on labels that are often wrong (emoticon labels).
+    """
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss="binary_crossentropy",
+        loss=keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing),
         metrics=[keras.metrics.AUC(name="auc")],
     )
     return model
@@ -182,7 +186,9 @@ class TokenSequenceModel(SentimentModel):
         train_tokens = token_strings(train_texts)
         self.vectorizer = adapt_vectorizer(train_tokens, cfg.max_tokens, cfg.sequence_length)
         keras.utils.set_random_seed(self.seed)
-        self.model = compile_binary(self.build_network(train_tokens), cfg.learning_rate)
+        self.model = compile_binary(
+            self.build_network(train_tokens), cfg.learning_rate, getattr(cfg, "label_smoothing", 0.0)
+        )
         facts = fit_early_stopping(
             self.model,
             vectorize(self.vectorizer, train_tokens),

@@ -55,3 +55,28 @@ def test_pipeline_fits_on_the_cleaned_training_split(plateau_session) -> None:
     for run in runs:
         assert run.metrics["n_train_noise_removed"] > 0
         assert run.metrics["n_train_used"] + run.metrics["n_train_noise_removed"] == n_train
+
+
+def test_label_smoothing_keeps_keras_predictions_off_the_extremes() -> None:
+    from core.config import KerasEmbeddingConfig
+    from core.models.keras_embedding import KerasEmbeddingModel
+
+    rows = easy_rows(400, seed=7)
+    texts = [text for _, text in rows]
+    labels = np.array([1 if polarity == 0 else 0 for polarity, _ in rows])
+    extremes = {}
+    for smoothing in (0.0, 0.4):
+        config = KerasEmbeddingConfig(epochs=6, patience=6, learning_rate=1e-2, label_smoothing=smoothing)
+        model = KerasEmbeddingModel(config, seed=0)
+        model.fit(texts[:300], labels[:300], texts[300:], labels[300:])
+        p = model.predict_proba(texts[300:])
+        assert np.mean((p >= 0.5) == labels[300:]) > 0.9, smoothing  # still learns the easy task
+        extremes[smoothing] = float(np.mean(np.abs(p - 0.5)))
+    # Targets 0.8/0.2 instead of 1/0: the smoothed model is less confident.
+    assert extremes[0.4] < extremes[0.0] - 0.05, extremes
+    try:
+        KerasEmbeddingConfig(label_smoothing=0.5)
+    except ConfigError as exc:
+        assert "label_smoothing" in str(exc)
+    else:
+        raise AssertionError("label_smoothing must stay below 0.5")
