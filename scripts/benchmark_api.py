@@ -56,7 +56,13 @@ def free_port() -> int:
 
 def start_api(uri: str, port: int, feedback_db: str, runtime: str) -> tuple[subprocess.Popen, float]:
     """gunicorn serving the champion on ``runtime``; returns the process and the seconds to ``/ready``."""
-    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "API_FEEDBACK_DB": feedback_db, "API_MODEL_RUNTIME": runtime}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": uri,
+        "API_FEEDBACK_DB": feedback_db,
+        "API_MODEL_RUNTIME": runtime,
+        "API_RATE_LIMIT_PER_MINUTE": "0",  # measure the model, not the per-client rate limit
+    }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "-b", f"127.0.0.1:{port}", "-w", "1", "--threads", "4", "--no-control-socket"]
     start = time.perf_counter()
