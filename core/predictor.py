@@ -14,7 +14,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from core.config import TrackingConfig
-from core.errors import ModelNotFoundError
+from core.errors import CoreError, ModelNotFoundError
 from core.pyfunc_model import to_texts
 from core.registry import model_uri
 from core.tracking import configure_tracking
@@ -170,6 +170,8 @@ class Predictor:
                 f"Cannot load {self.uri}: {exc.message.splitlines()[0].rstrip('.')}. "
                 "Train one first: python -m core train --profile quick"
             ) from None
+        except CoreError as exc:  # the model's own loader explained the problem (e.g. no ONNX export)
+            raise ModelNotFoundError(f"Cannot load {load_uri}: {exc}") from None
         except Exception as exc:  # a truncated or corrupt artifact fails inside the model's own loader
             logger.warning("Loading %s failed: %s: %s", load_uri, type(exc).__name__, exc)
             raise ModelNotFoundError(
