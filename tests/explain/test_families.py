@@ -7,6 +7,7 @@ settings of its own family tests (tests/models/), and explained through :func:`e
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,14 @@ import numpy as np
 import pytest
 
 from core.classifier import SentimentClassifier
-from core.config import KerasEmbeddingConfig
+from core.config import KerasEmbeddingConfig, PipelineConfig, TrackingConfig, get_profile
 from core.explanations import explainer_for
 from core.explanations.base import logit
 from core.explanations.occlusion import without
+from core.tracking import configure_tracking
+from core.training import prepare_data, train_and_log
 from tests.explain.conftest import NEGATIVE_TWEETS
 from tests.fixtures import NEGATIVE_WORDS, write_easy_csv
-from tests.models.contract import train_family
 from tests.models.test_keras_families import SHAPE, tiny_lstm
 from tests.models.test_use import TINY as TINY_USE
 
@@ -44,6 +46,20 @@ ONE_NEGATIVE_WORD = [
 """Constructed tweets in the fixture's shape with a single negative word each."""
 
 
+def pipeline_config(family: str, data: Path, root: Path) -> PipelineConfig:
+    """``train_family``'s tiny pipeline for one family, without the out-of-domain check (seconds for USE)."""
+    config = get_profile("tiny")
+    return dataclasses.replace(
+        config,
+        families=(family,),
+        preprocessing=("none",),
+        data=dataclasses.replace(config.data, path=data, max_rows=None, ood=False),
+        models=dataclasses.replace(config.models, **{family: FAMILIES[family]}),
+        tracking=TrackingConfig(store_dir=root / ".mlflow"),
+        cache_dir=root / ".cache",
+    )
+
+
 @pytest.fixture(scope="module")
 def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One SQLite MLflow store for the module's runs (creating a store's tables costs seconds)."""
@@ -56,7 +72,9 @@ def family_classifier(request: pytest.FixtureRequest, store_root: Path) -> Senti
     family = request.param
     rows = ROWS.get(family, 400)
     data = write_easy_csv(store_root / f"easy-{rows}.csv", n=rows)
-    result = train_family(family, FAMILIES[family], data, store_root)
+    config = pipeline_config(family, data, store_root)
+    configure_tracking(config.tracking)
+    result = train_and_log(family, "none", prepare_data(config), config)
     assert result.metrics["test_roc_auc"] >= 0.8, (family, result.metrics)  # the tiny model did learn the fixture
     return result.classifier
 
