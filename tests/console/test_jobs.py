@@ -45,7 +45,8 @@ def test_queue_remove_cancel_then_the_next_launch_finishes_registered(
     empty_store: str, small_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = open_console(monkeypatch, empty_store, "Train")
-    slow = launch(at, DEFAULT_DATA_PATH, "stem", rows=20_000)  # seconds of fitting: time to cancel
+    # All 60k tweets, stemmed: long enough that the next two launches (slow under load) find it still running.
+    slow = launch(at, DEFAULT_DATA_PATH, "stem", rows=60_000)
     quick = launch(at, small_csv, "none")
     removed = launch(at, small_csv, "lemmatize")
     queue = queue_of(empty_store)
