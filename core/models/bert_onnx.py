@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,9 @@ class OnnxBertScorer(SentimentScorer):
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.pad_id = pad_id
+        # One forward pass at a time: each already uses every core, so concurrent requests
+        # (gunicorn threads) would only oversubscribe them.
+        self._run_lock = threading.Lock()
 
     @classmethod
     def available(cls, folder: Path) -> bool:
@@ -104,9 +108,6 @@ class OnnxBertScorer(SentimentScorer):
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.inter_op_num_threads = 1
-        # Idle pool threads sleep instead of spinning: a server shares its cores with request
-        # threads and other processes, and spinning halved throughput on a busy 2-core machine.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = onnxruntime.InferenceSession(str(folder / cls.onnx_file), options, providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         tokenizer.no_padding()
@@ -129,7 +130,8 @@ class OnnxBertScorer(SentimentScorer):
         for start in range(0, len(order), self.batch_size):
             positions = order[start : start + self.batch_size]
             ids, mask = pad_rows([rows[i] for i in positions], self.pad_id)
-            out[positions] = self.session.run([OUTPUT_NAME], {INPUT_NAMES[0]: ids, INPUT_NAMES[1]: mask})[0]
+            with self._run_lock:
+                out[positions] = self.session.run([OUTPUT_NAME], {INPUT_NAMES[0]: ids, INPUT_NAMES[1]: mask})[0]
         return out
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
