@@ -120,6 +120,7 @@ class LstmModel(TokenSequenceModel):
         ]
         return np.concatenate(parts)
 
+
 class Word2VecLstmModel(LstmModel):
     """LSTM on Word2Vec vectors; words without a vector are skipped."""
 
