@@ -27,25 +27,15 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
+sys.path.insert(0, str(ROOT))
+
+from tests.browser import headless_chromium  # noqa: E402  (the browser set-up the tests use)
+
 DEFAULT_OUT = ROOT / ".artifacts" / "screenshots" / "console_drivers.png"
 WAIT_S = 60
 
@@ -120,16 +110,8 @@ def console(tracking_uri: str | None, log_path: Path) -> Iterator[str]:
 
 @contextmanager
 def chromium(width: int, height: int, profile: Path) -> Iterator[webdriver.Chrome]:
-    """Headless Chromium driven by Debian's chromedriver."""
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing:
-        raise RuntimeError(f"{', '.join(missing)} not found: apt-get install -y chromium chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (*FLAGS, f"--window-size={width},{height}", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
-    driver.set_page_load_timeout(WAIT_S)
+    """Headless Chromium driven by Debian's chromedriver (the tests' own set-up)."""
+    driver = headless_chromium(profile, WAIT_S, window_size=f"{width},{height}")
     try:
         yield driver
     finally:
