@@ -15,8 +15,6 @@ The ensemble is calibrated and thresholded like any classifier, logged as its ow
 from __future__ import annotations
 
 import logging
-import tempfile
-from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -24,16 +22,14 @@ from sklearn.metrics import roc_auc_score
 
 from core.behaviour import behaviour_metrics
 from core.calibration import calibrate_and_threshold
-from core.classifier import SentimentClassifier, folder_size_mb
+from core.classifier import SentimentClassifier
 from core.config import PipelineConfig
-from core.diagnostics import log_test_predictions
 from core.errors import ConfigError
 from core.evaluation import compute_metrics
 from core.models.ensemble import EnsembleScorer, combine
 from core.preprocessing import Preprocessor
-from core.registry import register
-from core.tracking import git_commit, log_classifier
-from core.training import PreparedData, RunResult, evaluate_classifier, serving_time_per_1000
+from core.tracking import git_commit
+from core.training import PreparedData, RunResult, evaluate_classifier, log_and_register
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +193,7 @@ def train_ensemble_and_log(runs: list[RunResult], data: PreparedData, config: Pi
         "split_strategy": config.split.strategy,
         "members": ",".join(f"{name}:v{r.version}" for (name, _), r in zip(named, members, strict=True)),
     }
-    with mlflow.start_run(run_name="ensemble-none", tags=tags) as run, tempfile.TemporaryDirectory() as tmp:
+    with mlflow.start_run(run_name="ensemble-none", tags=tags) as run:
         mlflow.log_params(
             {
                 **{f"ensemble.{k}": str(v) for k, v in vars(config.ensemble).items()},
@@ -215,14 +211,7 @@ def train_ensemble_and_log(runs: list[RunResult], data: PreparedData, config: Pi
         metrics.update(behaviour_metrics(classifier))
         metrics["selection_score"] = metrics[f"val_{config.evaluation.selection_metric}"]
         metrics["train_time_s"] = sum(r.metrics.get("train_time_s", 0.0) for r in members)
-        folder = classifier.save(Path(tmp) / "classifier")
-        metrics["model_size_mb"] = folder_size_mb(folder)
-        metrics["inference_s_per_1000"] = serving_time_per_1000(folder, data)
-        model_uri = log_classifier(folder, classifier.model.requirements, data.split.test["text"].tolist()[:3])
-        log_test_predictions(data.split.test, probabilities["test"], classifier.threshold)
-        mlflow.log_metrics(metrics)
-        version = register(model_uri, config.tracking.registered_model, {"family": "ensemble", "preprocessing": "none"})
-        mlflow.set_tag("registered_version", version)
+        version = log_and_register(classifier, metrics, probabilities["test"], data, config, "ensemble", "none")
     logger.info(
         "ensemble of %s: test_roc_auc=%.4f ood_heldout_roc_auc=%.4f (best member %.4f)",
         ", ".join(name for name, _ in named),

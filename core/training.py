@@ -248,6 +248,30 @@ def _fit_and_evaluate(
     return config, classifier, metrics, probabilities
 
 
+def log_and_register(
+    classifier: SentimentClassifier,
+    metrics: dict[str, float],
+    test_probabilities: np.ndarray,
+    data: PreparedData,
+    config: PipelineConfig,
+    family: str,
+    preprocessing: str,
+) -> str:
+    """In the active run: save the classifier, add its size and serving time to ``metrics``, log the
+    model, the test predictions and ``metrics``, and register a version (returned)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = classifier.save(Path(tmp) / "classifier")
+        metrics["model_size_mb"] = folder_size_mb(folder)
+        metrics["inference_s_per_1000"] = serving_time_per_1000(folder, data)
+        model_uri = log_classifier(folder, classifier.model.requirements, data.split.test["text"].tolist()[:3])
+        log_test_predictions(data.split.test, test_probabilities, classifier.threshold)
+        mlflow.log_metrics(metrics)
+        tags = {"family": family, "preprocessing": preprocessing}
+        version = register(model_uri, config.tracking.registered_model, tags)
+        mlflow.set_tag("registered_version", version)
+    return version
+
+
 def train_and_log(
     family: str, variant: str, data: PreparedData, config: PipelineConfig, monitor: TrainingMonitor | None = None
 ) -> RunResult:
@@ -281,15 +305,8 @@ def train_and_log(
         raise
     monitor.report("logging model")
     # The shield is left last: a cancellation received while logging waits for the run's end.
-    with monitor.shielded(), run, tempfile.TemporaryDirectory() as tmp:
-        folder = classifier.save(Path(tmp) / "classifier")
-        metrics["model_size_mb"] = folder_size_mb(folder)
-        metrics["inference_s_per_1000"] = serving_time_per_1000(folder, data)
-        model_uri = log_classifier(folder, classifier.model.requirements, data.split.test["text"].tolist()[:3])
-        log_test_predictions(data.split.test, probabilities["test"], classifier.threshold)
-        mlflow.log_metrics(metrics)
-        version = register(model_uri, config.tracking.registered_model, {"family": family, "preprocessing": variant})
-        mlflow.set_tag("registered_version", version)
+    with monitor.shielded(), run:
+        version = log_and_register(classifier, metrics, probabilities["test"], data, config, family, variant)
     logger.info(
         "%s-%s: val_%s=%.4f test_roc_auc=%.4f",
         family,

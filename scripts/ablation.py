@@ -114,6 +114,13 @@ def run(profile: str, with_keras: bool) -> pd.DataFrame:
         )
         arm("keras_embedding + label smoothing 0.1", "keras_embedding", calibration=CALIBRATED, models=smoothed)
     config = dataclasses.replace(base, calibration=CALIBRATED)
+    rows.extend(_ensemble_rows(members, data, config))
+    return pd.DataFrame(rows)
+
+
+def _ensemble_rows(members: list, data, config) -> list[dict]:
+    """One row per ensemble of ``members``: weights chosen on validation only, then with the OOD half in view."""
+    rows = []
     for ood_weight in (0.0, 0.5):
         config = dataclasses.replace(config, ensemble=dataclasses.replace(config.ensemble, ood_weight=ood_weight))
         start = time.perf_counter()
@@ -126,7 +133,7 @@ def run(profile: str, with_keras: bool) -> pd.DataFrame:
         logging.info("ensemble (ood_weight=%s) weights: %s", ood_weight, weights)
         name = f"ensemble of {len(members)}, weights on val" + (" + OOD half" if ood_weight else " only")
         rows.append(_row(name, ensemble, data, config, time.perf_counter() - start))
-    return pd.DataFrame(rows)
+    return rows
 
 
 def run_registered(profile: str, versions: list[str], tracking_uri: str | None) -> pd.DataFrame:
@@ -140,22 +147,11 @@ def run_registered(profile: str, versions: list[str], tracking_uri: str | None) 
     members, rows = [], []
     for version in versions:
         predictor = Predictor(TrackingConfig(tracking_uri=tracking_uri), version=version)
-        classifier = predictor.model.unwrap_python_model().classifier
+        classifier = predictor.classifier
         name = f"v{version} {predictor.info.family}-{predictor.info.preprocessing}"
         members.append((name, classifier))
         rows.append(_row(f"{name} (registered, as served)", classifier, data, config, float("nan")))
-    for ood_weight in (0.0, 0.5):
-        config = dataclasses.replace(config, ensemble=dataclasses.replace(config.ensemble, ood_weight=ood_weight))
-        start = time.perf_counter()
-        ensemble, facts = build_ensemble(members, data, config)
-        weights = ", ".join(
-            f"{k.removeprefix('ensemble_weight_')}={v:.2f}"
-            for k, v in facts.items()
-            if k.startswith("ensemble_weight_")
-        )
-        logging.info("ensemble (ood_weight=%s) weights: %s", ood_weight, weights)
-        name = f"ensemble of {len(members)}, weights on val" + (" + OOD half" if ood_weight else " only")
-        rows.append(_row(name, ensemble, data, config, time.perf_counter() - start))
+    rows.extend(_ensemble_rows(members, data, config))
     return pd.DataFrame(rows)
 
 

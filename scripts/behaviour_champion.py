@@ -37,7 +37,7 @@ def main() -> int:
     except CoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    classifier = predictor.model.unwrap_python_model().classifier
+    classifier = predictor.classifier
     report = run_behaviour(classifier.predict_proba, classifier.threshold, args.tolerance)
     info = predictor.info
     print(f"model v{info.version}: {info.family}-{info.preprocessing}, threshold {classifier.threshold:.3f}")

@@ -17,7 +17,7 @@ from tests.explain.conftest import NEGATIVE_TWEETS
 def bert_runtimes(bert_store) -> dict:
     """The tiny BERT in memory (PyTorch) and as served from the registry through ONNX Runtime."""
     onnx = Predictor(bert_store.tracking, version=bert_store.version, runtime="onnx")
-    served = onnx.model.unwrap_python_model().classifier
+    served = onnx.classifier
     assert served.runtime == "onnx"
     return {"native": bert_store.classifier, "onnx": served}
 
