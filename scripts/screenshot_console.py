@@ -14,15 +14,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from selenium import webdriver
@@ -34,7 +29,8 @@ from selenium.webdriver.remote.webelement import WebElement
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import headless_chromium  # noqa: E402  (the browser set-up the tests use)
+from tests.browser import chromium_session  # noqa: E402  (the browser and console set-up the tests use)
+from tests.console.server import serve_console  # noqa: E402
 
 DEFAULT_OUT = ROOT / ".artifacts" / "screenshots" / "console_drivers.png"
 WAIT_S = 60
@@ -66,56 +62,6 @@ def poll(condition: Callable[[], object], timeout_s: float, what: str) -> object
         if time.monotonic() > deadline:
             raise TimeoutError(f"gave up after {timeout_s:.0f} s waiting for {what}")
         time.sleep(0.3)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-@contextmanager
-def console(tracking_uri: str | None, log_path: Path) -> Iterator[str]:
-    """The console served on loopback; yields its URL and stops it on exit."""
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    if tracking_uri:
-        env["MLFLOW_TRACKING_URI"] = tracking_uri
-    command = [sys.executable, "-m", "streamlit", "run", "console/app.py", "--server.headless", "true"]
-    command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none"]
-    command += ["--browser.gatherUsageStats", "false"]
-    with open(log_path, "wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        poll(lambda: _healthy(url) or process.poll() is not None, WAIT_S, "the console to serve")
-        if process.poll() is not None:
-            raise RuntimeError(f"the console exited: see {log_path}")
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-@contextmanager
-def chromium(width: int, height: int, profile: Path) -> Iterator[webdriver.Chrome]:
-    """Headless Chromium driven by Debian's chromedriver (the tests' own set-up)."""
-    driver = headless_chromium(profile, WAIT_S, window_size=f"{width},{height}")
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def _visible(browser: webdriver.Chrome, xpath: str) -> WebElement | None:
@@ -171,8 +117,8 @@ def main() -> int:
     try:
         with (
             tempfile.TemporaryDirectory(prefix="screenshot-console-") as work,
-            console(args.tracking_uri, Path(work) / "streamlit.log") as url,
-            chromium(width, height, Path(work) / "profile") as browser,
+            serve_console(args.tracking_uri, Path(work) / "streamlit.log", WAIT_S) as url,
+            chromium_session(Path(work) / "profile", WAIT_S, window_size=f"{width},{height}") as browser,
         ):
             try:
                 screenshot_drivers(browser, url, args.version, args.out, args.explain_timeout)

@@ -6,8 +6,11 @@ with the flags that keep it off this machine's closed network, and a fresh profi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
@@ -50,3 +53,33 @@ def headless_chromium(
     driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
     driver.set_page_load_timeout(page_load_timeout_s)
     return driver
+
+
+@contextmanager
+def chromium_session(
+    profile_dir: Path, page_load_timeout_s: float, window_size: str | None = None
+) -> Iterator[webdriver.Chrome]:
+    """:func:`headless_chromium`, quit on exit."""
+    driver = headless_chromium(profile_dir, page_load_timeout_s, window_size)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def browser_fixture(page_load_timeout_s: float, window_size: str | None = None):
+    """A pytest fixture ``browser``: headless Chromium with a fresh profile under ``tmp_path``;
+    fails (never skips) when Chromium is not installed. Use as ``browser = browser_fixture(20)``."""
+
+    @pytest.fixture
+    def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+        try:
+            driver = headless_chromium(tmp_path / "chromium-profile", page_load_timeout_s, window_size)
+        except BrowserMissing as missing:
+            pytest.fail(str(missing))
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+    return browser

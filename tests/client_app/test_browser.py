@@ -17,23 +17,13 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from client_app import ClientSettings, create_app
-from tests.browser import BrowserMissing, headless_chromium
+from tests.browser import browser_fixture
 from tests.client_app.conftest import API_KEY, RunningApi, serve
 
 WAIT_S = 20
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    """Headless Chromium with a fresh profile; fails (never skips) when it is not installed."""
-    try:
-        driver = headless_chromium(tmp_path / "chromium-profile", WAIT_S)
-    except BrowserMissing as missing:
-        pytest.fail(str(missing))
-    try:
-        yield driver
-    finally:
-        driver.quit()
+browser = browser_fixture(WAIT_S)
 
 
 @pytest.fixture

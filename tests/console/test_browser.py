@@ -5,11 +5,6 @@ finishes, then found in the Compare table. A screenshot of the Compare page is w
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,76 +17,23 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from core.config import PROJECT_ROOT
-from tests.browser import BrowserMissing, headless_chromium
+from tests.browser import browser_fixture
 from tests.console.conftest import poll
+from tests.console.server import serve_console
 
 SCREENSHOTS = PROJECT_ROOT / ".artifacts" / "screenshots"
 WAIT_S = 60
 TRAINING_S = 150
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def console_url(empty_store: str, tmp_path: Path) -> Iterator[str]:
     """``streamlit run console/app.py`` on a free loopback port, on an empty SQLite store."""
-    port = free_port()
-    env = {**os.environ, "MLFLOW_TRACKING_URI": empty_store, "PYTHONUNBUFFERED": "1"}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "console/app.py",
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    with open(tmp_path / "streamlit.log", "wb") as log:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        poll(lambda: healthy(url) or process.poll() is not None, WAIT_S, "the console to serve")
-        assert process.poll() is None, (tmp_path / "streamlit.log").read_text()
+    with serve_console(empty_store, tmp_path / "streamlit.log", WAIT_S) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    """Headless Chromium with a fresh profile; fails (never skips) when it is not installed."""
-    try:
-        driver = headless_chromium(tmp_path / "chromium-profile", WAIT_S, window_size="1500,1900")
-    except BrowserMissing as missing:
-        pytest.fail(str(missing))
-    try:
-        yield driver
-    finally:
-        driver.quit()
+browser = browser_fixture(WAIT_S, window_size="1500,1900")
 
 
 def widget(browser: webdriver.Chrome, key: str, inner: str) -> WebElement:

@@ -1,0 +1,66 @@
+"""The console served by ``streamlit run`` on a free loopback port (browser test, screenshot script)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from core.config import PROJECT_ROOT
+
+
+def free_port() -> int:
+    """A free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    """Whether Streamlit answers its health check at ``url``."""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def serve_console(tracking_uri: str | None, log_path: Path, wait_s: float) -> Iterator[str]:
+    """Serve ``console/app.py`` (on ``tracking_uri``, else the default store); yield its URL, stop it on exit.
+
+    Raises:
+        RuntimeError: the console exited before serving (its log in the message), or did not
+            answer within ``wait_s`` seconds.
+    """
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if tracking_uri:
+        env["MLFLOW_TRACKING_URI"] = tracking_uri
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "console/app.py", "--server.headless", "true"]
+    command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none"]
+    command += ["--browser.gatherUsageStats", "false"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + wait_s
+        while not healthy(url):
+            if process.poll() is not None:
+                raise RuntimeError(f"the console exited before serving:\n{log_path.read_text()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the console did not answer within {wait_s:.0f} s (log: {log_path})")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
