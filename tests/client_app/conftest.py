@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +50,13 @@ class RunningApi:
     url: str
     store: FeedbackStore
     max_text_length: int
+
+    def served(self, prediction_id: str, timeout_s: float = 15.0):
+        """The stored prediction event, waiting for it: the API writes events off the request path."""
+        deadline = time.monotonic() + timeout_s
+        while (record := self.store.get_prediction(prediction_id)) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return record
 
 
 @pytest.fixture(scope="module")

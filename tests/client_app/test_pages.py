@@ -44,7 +44,7 @@ def test_submit_shows_label_and_confidence(client: FlaskClient, running_api: Run
     negative, shown_percent, negative_id = predict_shown(client, "lost my bag again")
     positive, _ = predict(client, "great crew, thanks")
     assert (negative, positive) == ("negative", "positive")
-    served = running_api.store.get_prediction(negative_id)
+    served = running_api.served(negative_id)
     assert served is not None and served.label == "negative"
     assert shown_percent == round(served.probability_negative * 100)  # confidence of the shown label
 
@@ -69,7 +69,7 @@ def test_tweet_text_is_escaped_everywhere(client: FlaskClient, running_api: Runn
     prediction_id = PREDICTION_ID.search(page(response)).group(1)
     response = client.post("/feedback", data={"prediction_id": prediction_id, "label": "negative", "text": script})
     assert response.status_code == 200 and script not in page(response)
-    assert running_api.store.get_prediction(prediction_id).text == script  # the API got the raw text
+    assert running_api.served(prediction_id).text == script  # the API got the raw text
 
 
 def test_api_error_sentence_is_shown(client: FlaskClient, running_api: RunningApi) -> None:
