@@ -52,6 +52,11 @@ class DataConfig:
     """How many stripped ``twitter_samples`` tweets to score out of domain (``None``: all 10,000)."""
     ood: bool = True
     """Score every model on NLTK ``twitter_samples`` with emoticons stripped."""
+    twitter_samples_train: int = 0
+    """Stripped ``twitter_samples`` tweets added to the training split (class-stratified, seeded;
+    0: none). They come from outside the out-of-domain evaluation set (the ``ood_max_rows`` tweets,
+    the same with or without this), and none is identical once cleaned to a validation, test or
+    out-of-domain tweet."""
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -62,6 +67,7 @@ class DataConfig:
             self.ood_max_rows is None or self.ood_max_rows >= 10,
             "data.ood_max_rows must be at least 10.",
         )
+        _check(self.twitter_samples_train >= 0, "data.twitter_samples_train must not be negative.")
 
     def resolved_nltk_data(self) -> Path:
         """The NLTK data folder actually used: config, then ``$NLTK_DATA``, then the shared one."""

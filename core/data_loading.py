@@ -156,6 +156,29 @@ def load_twitter_samples(nltk_data: Path, max_rows: int | None = None, seed: int
     return stratified_sample(frame, max_rows, seed).reset_index(drop=True)
 
 
+def split_twitter_samples(
+    nltk_data: Path, ood_rows: int | None, extra_rows: int, seed: int = 42
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two disjoint parts of stripped ``twitter_samples``: the out-of-domain evaluation set and
+    extra training tweets.
+
+    Args:
+        nltk_data: the NLTK data folder.
+        ood_rows: size of the evaluation set, exactly the tweets of
+            ``load_twitter_samples(nltk_data, ood_rows, seed)`` (``None``: all, leaving nothing).
+        extra_rows: class-stratified sample of the other tweets (0: none; more than there are: all).
+        seed: sampling seed.
+
+    Returns:
+        The evaluation set and the extra training tweets, each with ``text`` and ``label``.
+    """
+    everything = load_twitter_samples(nltk_data, None, seed)
+    evaluation = stratified_sample(everything, ood_rows, seed)
+    rest = everything.drop(evaluation.index)
+    extra = stratified_sample(rest, extra_rows, seed) if extra_rows else rest.iloc[:0]
+    return evaluation.reset_index(drop=True), extra.reset_index(drop=True)
+
+
 def _read_corpus_file(nltk_data: Path, member: str) -> list[str]:
     folder = nltk_data / "corpora" / member
     if folder.exists():

@@ -34,6 +34,7 @@ from core.data_loading import LABEL_NAMES, NEGATIVE, POSITIVE
 from core.errors import ConfigError, CoreError, ModelNotFoundError
 from core.evaluation import compute_metrics
 from core.event_store import EventStore
+from core.splitting import add_to_train
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,8 @@ def config_like_champion(config: PipelineConfig, champion: ChampionRun | None = 
         config.data,
         path=Path(p.get("data.path", config.data.path)),
         max_rows=_param(p, "data.max_rows", int, config.data.max_rows),
+        ood_max_rows=_param(p, "data.ood_max_rows", int, config.data.ood_max_rows),
+        twitter_samples_train=_param(p, "data.twitter_samples_train", int, config.data.twitter_samples_train),
     )
     split = dataclasses.replace(
         config.split,
@@ -153,22 +156,15 @@ def flagged_examples(store: EventStore) -> pd.DataFrame:
 
 
 def add_to_training(data, examples: pd.DataFrame):
-    """``data`` (a :class:`core.training.PreparedData`) with ``examples`` added to its training part.
+    """``data`` (a :class:`core.training.PreparedData`) with ``examples`` added to its training part
+    (see :func:`core.splitting.add_to_train`).
 
     Returns:
         The new prepared data, and how many examples were added, left out because their text is
         held out (validation or test), and replacing a train row.
     """
-    from core.training import PreparedData
-
-    split = data.split
-    held_out = set(split.val["key"]) | set(split.test["key"])
-    usable = examples[~examples["key"].isin(held_out)]
-    keys = set(usable["key"])
-    replacing = int(split.train["key"].isin(keys).sum())
-    train = pd.concat([split.train[~split.train["key"].isin(keys)], usable], ignore_index=True)
-    new_split = dataclasses.replace(split, train=train)
-    return PreparedData(new_split, data.ood, data.data_sha256), len(usable), len(examples) - len(usable), replacing
+    new_split, added, held_out, replacing = add_to_train(data.split, examples)
+    return dataclasses.replace(data, split=new_split, _processed={}, _train_positions={}), added, held_out, replacing
 
 
 def _champion_scores(config: PipelineConfig, version: str, data, metric: str) -> dict[str, float]:

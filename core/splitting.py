@@ -8,7 +8,9 @@ has the same class/date mix; ``time`` holds out the newest tweets (validation be
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -117,3 +119,24 @@ def split_data(frame: pd.DataFrame, config: SplitConfig) -> Split:
     splitter = _by_time if config.strategy == "time" else _stratified
     train, val, test = (part.reset_index(drop=True) for part in splitter(deduped, config))
     return Split(train, val, test, duplicates_dropped=duplicates, conflicts_dropped=conflicts)
+
+
+def add_to_train(
+    split: Split, examples: pd.DataFrame, held_out_keys: Iterable[str] = ()
+) -> tuple[Split, int, int, int]:
+    """``split`` with ``examples`` (``text``, ``label``) added to its training part, without leakage.
+
+    The examples are deduplicated like the data (:func:`deduplicate`); one whose cleaned text is in
+    validation, test or ``held_out_keys`` is left out, one whose text is already in train replaces
+    that row.
+
+    Returns:
+        The new split, and how many examples were added, left out as held out, and replacing a train row.
+    """
+    examples, _, _ = deduplicate(examples)
+    held_out = set(split.val["key"]) | set(split.test["key"]) | set(held_out_keys)
+    usable = examples[~examples["key"].isin(held_out)]
+    keys = set(usable["key"])
+    replacing = int(split.train["key"].isin(keys).sum())
+    train = pd.concat([split.train[~split.train["key"].isin(keys)], usable], ignore_index=True)
+    return dataclasses.replace(split, train=train), len(usable), len(examples) - len(usable), replacing

@@ -22,8 +22,9 @@ from tqdm.auto import tqdm
 from core.behaviour import behaviour_metrics
 from core.calibration import calibrate_and_threshold, expected_calibration_error
 from core.classifier import SentimentClassifier, folder_size_mb
+from core.cleaning import clean_text
 from core.config import PipelineConfig, flatten
-from core.data_loading import file_sha256, load_sentiment140, load_twitter_samples, stratified_sample
+from core.data_loading import file_sha256, load_sentiment140, split_twitter_samples, stratified_sample
 from core.diagnostics import log_test_predictions
 from core.evaluation import compute_metrics, timed
 from core.models import get_family
@@ -31,7 +32,7 @@ from core.preprocessing import Preprocessor
 from core.progress import RUN_MARKER, TrainingCancelled, TrainingMonitor
 from core.registry import VersionInfo, promote_best, register
 from core.seeding import set_seeds
-from core.splitting import Split, split_data
+from core.splitting import Split, add_to_train, split_data
 from core.tracking import configure_tracking, git_commit, log_classifier
 from core.tuning import tune_family, with_family_values
 
@@ -47,6 +48,8 @@ class PreparedData:
     split: Split
     ood: pd.DataFrame | None
     data_sha256: str
+    n_extra_train: int = 0
+    """Training tweets that come from ``twitter_samples`` (see ``data.twitter_samples_train``)."""
     _processed: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     _train_positions: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -88,15 +91,31 @@ class PipelineResult:
 
 
 def prepare_data(config: PipelineConfig) -> PreparedData:
-    """Load, subsample and split the tweets; load the out-of-domain set."""
+    """Load, subsample and split the tweets; load the out-of-domain set and add the extra
+    ``twitter_samples`` training tweets (``data.twitter_samples_train``) outside it."""
     frame = load_sentiment140(config.data.path)
     frame = stratified_sample(frame, config.data.max_rows, config.split.seed)
     split = split_data(frame, config.split)
     ood = None
-    if config.data.ood:
-        ood = load_twitter_samples(config.data.resolved_nltk_data(), config.data.ood_max_rows, config.split.seed)
+    n_extra = 0
+    if config.data.ood or config.data.twitter_samples_train:
+        settings = config.data
+        ood, extra = split_twitter_samples(
+            settings.resolved_nltk_data(), settings.ood_max_rows, settings.twitter_samples_train, config.split.seed
+        )
+        if len(extra):
+            ood_keys = ood["text"].map(clean_text)
+            split, n_extra, left_out, replacing = add_to_train(split, extra, held_out_keys=ood_keys)
+            logger.info(
+                "twitter_samples: %d tweets added to train (%d left out: duplicates or held-out texts; %d replacing).",
+                n_extra,
+                len(extra) - n_extra,
+                replacing,
+            )
+        if not config.data.ood:
+            ood = None
     logger.info("Split sizes: %s", split.sizes())
-    return PreparedData(split, ood, file_sha256(config.data.path))
+    return PreparedData(split, ood, file_sha256(config.data.path), n_extra_train=n_extra)
 
 
 def train_subset(labels: pd.Series, max_samples: int | None, seed: int) -> np.ndarray:
@@ -214,6 +233,7 @@ def _run_params(family: str, variant: str, data: PreparedData, config: PipelineC
     params.update(family=family, preprocessing=variant, **{f"n_{k}": str(v) for k, v in data.split.sizes().items()})
     if data.ood is not None:
         params["n_ood"] = str(len(data.ood))
+    params["n_train_twitter_samples"] = str(data.n_extra_train)
     return params
 
 
