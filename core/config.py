@@ -253,9 +253,13 @@ class BertConfig(NeuralConfig):
     """Also save an ONNX graph, served by ONNX Runtime without torch (same P(negative) within 1e-3)."""
     onnx_int8: bool = True
     """Also save an int8-quantised copy (runtime ``onnx_int8``: ~2x faster; kept if within 0.05 of PyTorch)."""
+    label_smoothing: float = 0.0
+    """Training targets ``1 - s/2`` and ``s/2`` instead of 1 and 0 (noisy emoticon labels); the
+    validation loss that stops training stays the plain one."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        _check(0.0 <= self.label_smoothing < 0.5, "bert.label_smoothing must be in [0, 0.5).")
         _check(self.max_length >= 8, "bert.max_length must be at least 8.")
         _check(self.device in ("auto", "cpu", "cuda"), "bert.device must be auto, cpu or cuda.")
         _check(self.evals_per_epoch >= 1, "bert.evals_per_epoch must be at least 1.")

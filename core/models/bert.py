@@ -287,7 +287,8 @@ class BertModel(SentimentModel):
 
     def _train_step(self, batch_rows: list[list[int]], labels: torch.Tensor, optimizer, scheduler) -> float:
         batch = self._collate(batch_rows)
-        loss = self.model(**batch, labels=labels.to(self.device)).loss
+        logits = self.model(**batch).logits.float()
+        loss = functional.cross_entropy(logits, labels.to(self.device), label_smoothing=self.config.label_smoothing)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), _MAX_GRAD_NORM)
         optimizer.step()

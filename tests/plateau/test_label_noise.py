@@ -80,3 +80,26 @@ def test_label_smoothing_keeps_keras_predictions_off_the_extremes() -> None:
         assert "label_smoothing" in str(exc)
     else:
         raise AssertionError("label_smoothing must stay below 0.5")
+
+
+def test_label_smoothing_keeps_bert_predictions_off_the_extremes(tmp_path) -> None:
+    from core.config import BertConfig
+    from core.models.bert import BertModel
+    from tests.models.tiny_bert import build_tiny_bert
+
+    checkpoint = str(build_tiny_bert(tmp_path / "tiny_bert"))
+    rows = easy_rows(240, seed=11)
+    texts = [text for _, text in rows]
+    labels = np.array([1 if polarity == 0 else 0 for polarity, _ in rows])
+    extremes = {}
+    for smoothing in (0.0, 0.4):
+        config = BertConfig(
+            checkpoint=checkpoint, max_length=24, batch_size=16, epochs=12, patience=12, learning_rate=3e-3,
+            device="cpu", onnx_export=False, label_smoothing=smoothing,
+        )  # fmt: skip
+        model = BertModel(config, seed=0)
+        model.fit(texts[:180], labels[:180], texts[180:], labels[180:])
+        p = model.predict_proba(texts[180:])
+        assert np.mean((p >= 0.5) == labels[180:]) > 0.9, smoothing  # still learns the easy task
+        extremes[smoothing] = float(np.mean(np.abs(p - 0.5)))
+    assert extremes[0.4] < extremes[0.0] - 0.05, extremes
