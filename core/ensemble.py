@@ -23,7 +23,7 @@ from sklearn.metrics import roc_auc_score
 from core.behaviour import behaviour_metrics
 from core.calibration import calibrate_and_threshold
 from core.classifier import SentimentClassifier
-from core.config import PipelineConfig
+from core.config import PipelineConfig, flatten
 from core.errors import ConfigError
 from core.evaluation import compute_metrics
 from core.models.ensemble import EnsembleScorer, combine
@@ -196,8 +196,11 @@ def train_ensemble_and_log(runs: list[RunResult], data: PreparedData, config: Pi
     with mlflow.start_run(run_name="ensemble-none", tags=tags) as run:
         mlflow.log_params(
             {
-                **{f"ensemble.{k}": str(v) for k, v in vars(config.ensemble).items()},
-                **{f"calibration.{k}": str(v) for k, v in vars(config.calibration).items()},
+                **{
+                    key: value
+                    for key, value in flatten(config).items()
+                    if key.startswith(("data.", "split.", "ensemble.", "calibration.", "noise.")) or key == "seed"
+                },
                 "family": "ensemble",
                 "preprocessing": "none",
                 "evaluation.selection_metric": config.evaluation.selection_metric,

@@ -8,6 +8,7 @@
    to the *training* part only: a flagged tweet whose cleaned text is in validation or test is
    left out (no leakage), and one already in train replaces that row (the correction wins);
 3. train a challenger with :func:`core.training.train_and_log` (a normal MLflow run, registered);
+   for an ensemble champion, every member again and the ensemble over them;
 4. score the champion, as served, on the same validation and test parts, and compare on the
    selection metric; the champion alias moves to the challenger only if it is strictly better.
 
@@ -180,6 +181,34 @@ def _champion_scores(config: PipelineConfig, version: str, data, metric: str) ->
     return scores
 
 
+def _train_challenger(champion: ChampionRun, family: str, variant: str, data, config: PipelineConfig):
+    """The challenger's run: one family, or for an ensemble every member of the champion's ensemble
+    trained again on ``data`` and the ensemble over them, with the champion's ensemble settings."""
+    from core.training import train_and_log
+
+    if family != "ensemble":
+        return train_and_log(family, variant, data, config)
+    from core.ensemble import train_ensemble_and_log
+
+    p = champion.params
+    names = tuple(name for name in p.get("members", "").split(",") if name)
+    if len(names) < 2:
+        raise CoreError(f"The ensemble champion v{champion.version} does not name two members: cannot retrain it.")
+    settings = dataclasses.replace(
+        config.ensemble,
+        enabled=True,
+        members=names,
+        ood_weight=_param(p, "ensemble.ood_weight", float, config.ensemble.ood_weight),
+        ood_selection_fraction=_param(
+            p, "ensemble.ood_selection_fraction", float, config.ensemble.ood_selection_fraction
+        ),
+        n_candidates=_param(p, "ensemble.n_candidates", int, config.ensemble.n_candidates),
+    )
+    config = dataclasses.replace(config, ensemble=settings)
+    runs = [train_and_log(*name.rsplit("-", 1), data, config) for name in names]
+    return train_ensemble_and_log(runs, data, config)
+
+
 def retrain(
     config: PipelineConfig,
     store: EventStore | None,
@@ -201,7 +230,7 @@ def retrain(
         CoreError: ``store`` holds no usable flagged tweet.
     """
     from core.registry import set_alias
-    from core.training import prepare_data, train_and_log
+    from core.training import prepare_data
 
     if compare_on not in COMPARE_SPLITS:
         raise ConfigError(f"compare_on must be one of {', '.join(COMPARE_SPLITS)}.")
@@ -220,7 +249,7 @@ def retrain(
         logger.info(
             "Feedback: %d flagged tweets added to train (%d held out, %d replacing).", added, held_out, replacing
         )
-    challenger = train_and_log(family, variant, data, config)
+    challenger = _train_challenger(champion, family, variant, data, config)
     challenger_scores = {
         "validation": challenger.metrics[f"val_{metric}"],
         "test": challenger.metrics[f"test_{metric}"],

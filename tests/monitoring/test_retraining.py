@@ -121,3 +121,33 @@ def test_held_out_feedback_is_left_out(small_config: PipelineConfig, tmp_path: P
     assert val_text not in set(new.split.train["text"])
     corrected = new.split.train[new.split.train["text"] == train_text]["label"]
     assert [LABEL_NAMES[int(v)] for v in corrected] == [other[train_label]]
+
+
+def test_an_ensemble_champion_is_retrained_member_by_member(small_config: PipelineConfig, tmp_path: Path) -> None:
+    from core.config import EnsembleConfig
+    from core.registry import set_alias
+
+    config = dataclasses.replace(
+        small_config,
+        preprocessing=("none", "stem"),
+        ensemble=EnsembleConfig(enabled=True, n_candidates=10, ood_weight=0.0),
+    )
+    result = run_pipeline(config)
+    ensemble = next(r for r in result.runs if r.family == "ensemble")
+    set_alias(config.tracking, ensemble.version)
+    store = _feedback_store(tmp_path, truthful=True)
+    # Another profile's data settings: the champion's logged ones must win (same split).
+    outcome = retrain(dataclasses.replace(config, data=dataclasses.replace(config.data, max_rows=500)), store)
+    client = MlflowClient()
+    challenger = client.get_model_version(config.tracking.registered_model, outcome.challenger_version)
+    assert challenger.tags["family"] == "ensemble"
+    run = client.get_run(challenger.run_id)
+    assert run.data.params["members"] == "tfidf-none,tfidf-stem"
+    member_versions = [m.split(":v")[1] for m in run.data.tags["members"].split(",")]
+    assert member_versions == ["4", "5"]  # retrained now, after v1-v3 of the first session
+    base = len(prepare_data(config).split.train)
+    for version in member_versions:
+        member = client.get_run(client.get_model_version(config.tracking.registered_model, version).run_id)
+        assert member.data.metrics["n_train_used"] == pytest.approx(base + outcome.feedback_added)
+    assert outcome.challenger_scores["validation"] > outcome.champion_scores["validation"]
+    assert outcome.promoted and alias_version(config.tracking) == outcome.challenger_version
