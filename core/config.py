@@ -256,10 +256,19 @@ class BertConfig(NeuralConfig):
     label_smoothing: float = 0.0
     """Training targets ``1 - s/2`` and ``s/2`` instead of 1 and 0 (noisy emoticon labels); the
     validation loss that stops training stays the plain one."""
+    mlm_steps: int = 0
+    """Domain-adaptive pre-training before fine-tuning: masked-LM steps on the training tweets
+    (0: none; see :mod:`core.models.bert_adaptation`)."""
+    mlm_probability: float = 0.15
+    """Share of tokens masked by the domain-adaptive pre-training."""
+    mlm_learning_rate: float = 5e-5
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _check(0.0 <= self.label_smoothing < 0.5, "bert.label_smoothing must be in [0, 0.5).")
+        _check(self.mlm_steps >= 0, "bert.mlm_steps must not be negative.")
+        _fraction(self.mlm_probability, "bert.mlm_probability")
+        _check(self.mlm_learning_rate > 0, "bert.mlm_learning_rate must be positive.")
         _check(self.max_length >= 8, "bert.max_length must be at least 8.")
         _check(self.device in ("auto", "cpu", "cuda"), "bert.device must be auto, cpu or cuda.")
         _check(self.evals_per_epoch >= 1, "bert.evals_per_epoch must be at least 1.")

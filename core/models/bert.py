@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import re
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -303,8 +304,10 @@ class BertModel(SentimentModel):
             ``epochs_run`` (fractional when stopped early), ``steps``, ``best_step``,
             ``best_val_loss`` and ``val_checks``.
         """
-        torch.manual_seed(self.seed)  # the new classification head is drawn at load time
-        self.tokenizer, self.model = load_pretrained(resolve_checkpoint(self.config.checkpoint))
+        with tempfile.TemporaryDirectory() as tmp:
+            source, adaptation = self._source(list(train_texts), Path(tmp))
+            torch.manual_seed(self.seed)  # the new classification head is drawn at load time
+            self.tokenizer, self.model = load_pretrained(source)
         self.model.to(self.device).train()
         train = (self._token_ids(train_texts), torch.tensor(np.asarray(train_labels, dtype=np.int64)))
         val = (self._token_ids(val_texts), torch.tensor(np.asarray(val_labels, dtype=np.int64)))
@@ -319,7 +322,20 @@ class BertModel(SentimentModel):
             "best_step": float(best.best_step),
             "best_val_loss": best.best_loss,
             "val_checks": float(best.checks),
+            **adaptation,
         }
+
+    def _source(self, train_texts: list[str], scratch: Path) -> tuple[str, dict[str, float]]:
+        """The checkpoint to fine-tune: the configured one, or its domain-adapted copy (``bert.mlm_steps``),
+        kept under the cache folder when there is one, else in ``scratch``; and the adaptation's facts."""
+        source = resolve_checkpoint(self.config.checkpoint)
+        if not self.config.mlm_steps:
+            return source, {}
+        from core.models.bert_adaptation import adapt_to_domain, adaptation_key
+
+        key = adaptation_key(source, train_texts, self.config, self.seed)
+        folder = (self.cache_dir / "bert_mlm" if self.cache_dir else scratch) / key
+        return str(folder), adapt_to_domain(source, train_texts, self.config, folder, self.seed, self.device)
 
     def _train_loop(
         self,

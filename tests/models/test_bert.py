@@ -233,3 +233,29 @@ def test_an_export_that_disagrees_with_pytorch_is_dropped_not_fatal(
     assert facts["onnx"]["max_abs_diff"] < 1e-3 and isinstance(load_scorer("bert", tmp_path), OnnxBertScorer)
     with pytest.raises(ModelNotFoundError, match="no onnx_int8 export"):
         load_scorer("bert", tmp_path, "onnx_int8")
+
+
+def test_domain_adaptive_pretraining_learns_tweets_and_is_cached(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    from core.models.bert_adaptation import adapt_to_domain
+
+    texts = ["my flight was delayed again", "lost my bag at the airport", "the crew was lovely today"] * 20
+    config = BertConfig(max_length=16, batch_size=16, mlm_steps=60, mlm_learning_rate=3e-3, mlm_probability=0.3)
+    facts = adapt_to_domain(str(tiny_checkpoint), texts, config, tmp_path / "adapted", 0, torch.device("cpu"))
+    assert facts["mlm_steps"] == 60 and facts["mlm_cached"] == 0.0
+    assert facts["mlm_loss_end"] < facts["mlm_loss_start"] - 1.0, facts  # it learns the tweets' tokens
+    again = adapt_to_domain(str(tiny_checkpoint), texts, config, tmp_path / "adapted", 0, torch.device("cpu"))
+    assert again["mlm_cached"] == 1.0 and again["mlm_loss_end"] == facts["mlm_loss_end"]
+
+    # Fine-tuning starts from the adapted encoder, kept in the cache and reused by the next run.
+    config = BertConfig(
+        checkpoint=str(tiny_checkpoint), max_length=16, batch_size=8, device="cpu", onnx_export=False,
+        mlm_steps=20, mlm_learning_rate=3e-3,
+    )  # fmt: skip
+    labels = np.array([1, 1, 0] * 20)
+    first = BertModel(config, seed=0, cache_dir=tmp_path / "cache")
+    trained = first.fit(texts, labels, texts[:6], labels[:6])
+    assert trained["mlm_steps"] == 20 and trained["mlm_cached"] == 0.0
+    assert len(list((tmp_path / "cache" / "bert_mlm").iterdir())) == 1
+    second = BertModel(config, seed=0, cache_dir=tmp_path / "cache").fit(texts, labels, texts[:6], labels[:6])
+    assert second["mlm_cached"] == 1.0
+    assert first.predict_proba(texts[:3]).shape == (3,)
