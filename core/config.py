@@ -392,12 +392,16 @@ class EnsembleConfig:
     ``ood_heldout_*``, never used for a choice."""
     n_candidates: int = 200
     """Random (seeded Dirichlet) weight vectors tried, besides the plain average and each member alone."""
+    min_weight: float = 0.05
+    """Members whose chosen weight is below this are dropped (the rest renormalised): each costs its
+    full inference time and memory for a negligible share of the score. 0 keeps every member."""
 
     def __post_init__(self) -> None:
         self.members = tuple(self.members)
         _check(0.0 <= self.ood_weight <= 1.0, "ensemble.ood_weight must be in [0, 1].")
         _fraction(self.ood_selection_fraction, "ensemble.ood_selection_fraction")
         _check(self.n_candidates >= 0, "ensemble.n_candidates must not be negative.")
+        _check(0.0 <= self.min_weight < 0.5, "ensemble.min_weight must be in [0, 0.5).")
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ wins ties. The other half of the out-of-domain set is never used for a choice: i
 as ``ood_heldout_*`` for the ensemble and for its best member, the honest comparison. (The
 ``ood_*`` metrics of an ensemble run cover the whole set, selection half included.)
 
-The ensemble is calibrated and thresholded like any classifier, logged as its own MLflow run
-(``ensemble-none``) with its cost (size, seconds per 1,000 tweets), and registered as one pyfunc.
+Members whose weight is below ``ensemble.min_weight`` are dropped and the rest renormalised (each
+member costs its whole inference time and memory). The ensemble is calibrated and thresholded like
+any classifier, logged as its own MLflow run (``ensemble-none``) with its cost (size, seconds per
+1,000 tweets), and registered as one pyfunc.
 """
 
 from __future__ import annotations
@@ -73,15 +75,41 @@ def choose_weights(
     Returns:
         The weights and the chosen candidate's ``val_roc_auc``, ``ood_select_roc_auc`` and ``score``.
     """
-    use_ood = ood is not None and y_ood is not None and ood_weight > 0 and len(np.unique(y_ood)) == 2
     best_weights, best = None, {"score": -np.inf}
     for weights in candidate_weights(len(val), n_random, seed):
-        val_auc = roc_auc_score(y_val, combine(val, weights))
-        ood_auc = roc_auc_score(y_ood, combine(ood, weights)) if use_ood else float("nan")
-        score = (1 - ood_weight) * val_auc + ood_weight * ood_auc if use_ood else val_auc
-        if score > best["score"] + 1e-9:
-            best_weights, best = weights, {"val_roc_auc": val_auc, "ood_select_roc_auc": ood_auc, "score": score}
+        scores = blend_scores(weights, val, y_val, ood, y_ood, ood_weight)
+        if scores["score"] > best["score"] + 1e-9:
+            best_weights, best = weights, scores
     return best_weights, best
+
+
+def blend_scores(
+    weights: np.ndarray,
+    val: list[np.ndarray],
+    y_val: np.ndarray,
+    ood: list[np.ndarray] | None,
+    y_ood: np.ndarray | None,
+    ood_weight: float,
+) -> dict[str, float]:
+    """``val_roc_auc``, ``ood_select_roc_auc`` and their blend ``score`` for one weight vector."""
+    use_ood = ood is not None and y_ood is not None and ood_weight > 0 and len(np.unique(y_ood)) == 2
+    val_auc = roc_auc_score(y_val, combine(val, weights))
+    ood_auc = roc_auc_score(y_ood, combine(ood, weights)) if use_ood else float("nan")
+    score = (1 - ood_weight) * val_auc + ood_weight * ood_auc if use_ood else val_auc
+    return {"val_roc_auc": float(val_auc), "ood_select_roc_auc": float(ood_auc), "score": float(score)}
+
+
+def _kept(items: list, keep: np.ndarray) -> list:
+    return [item for item, k in zip(items, keep, strict=True) if k]
+
+
+def kept_members(weights: np.ndarray, min_weight: float) -> np.ndarray:
+    """Boolean mask of the members whose weight reaches ``min_weight`` (at least the two heaviest)."""
+    keep = np.asarray(weights) >= min_weight
+    if keep.sum() < 2:
+        keep = np.zeros(len(weights), dtype=bool)
+        keep[np.argsort(weights)[-2:]] = True
+    return keep
 
 
 def check_members(names: tuple[str, ...], run_names: list[str]) -> None:
@@ -141,6 +169,19 @@ def build_ensemble(
     weights, chosen = choose_weights(
         val, y_val, ood_sel, y_ood, settings.ood_weight, settings.n_candidates, config.seed
     )
+    facts: dict[str, float] = {}
+    if ood_rest is not None:
+        (member_rest, y_rest) = ood_rest
+        for (name, _), p in zip(members, member_rest, strict=True):
+            facts[f"member_{name}_ood_heldout_roc_auc"] = float(roc_auc_score(y_rest, p))
+        facts["best_member_ood_heldout_roc_auc"] = max(facts.values())
+    keep = kept_members(weights, settings.min_weight)
+    facts["n_members_dropped"] = float((~keep).sum())
+    if not keep.all():
+        members, val = _kept(members, keep), _kept(val, keep)
+        ood_sel = _kept(ood_sel, keep) if ood_sel is not None else None
+        weights = weights[keep] / weights[keep].sum()
+        chosen = blend_scores(weights, val, y_val, ood_sel, y_ood, settings.ood_weight)
     names = [name for name, _ in members]
     scorer = EnsembleScorer([c for _, c in members], weights.tolist(), names)
     preprocessor = Preprocessor("none", config.data.resolved_nltk_data())
@@ -148,14 +189,9 @@ def build_ensemble(
     calibrator, threshold = calibrate_and_threshold(
         config.calibration, config.evaluation.threshold_metric, y_val, raw_val
     )
-    facts = {f"ensemble_weight_{name}": float(w) for name, w in zip(names, weights, strict=True)}
+    facts.update({f"ensemble_weight_{name}": float(w) for name, w in zip(names, weights, strict=True)})
     facts.update({f"ensemble_select_{k}": float(v) for k, v in chosen.items()})
     facts["n_members"] = float(len(members))
-    if ood_rest is not None:
-        (member_rest, y_rest) = ood_rest
-        for name, p in zip(names, member_rest, strict=True):
-            facts[f"member_{name}_ood_heldout_roc_auc"] = float(roc_auc_score(y_rest, p))
-        facts["best_member_ood_heldout_roc_auc"] = max(facts[f"member_{name}_ood_heldout_roc_auc"] for name in names)
     return SentimentClassifier(preprocessor, scorer, threshold, calibrator), facts
 
 
@@ -181,8 +217,8 @@ def train_ensemble_and_log(runs: list[RunResult], data: PreparedData, config: Pi
     Raises:
         ConfigError: fewer than two members, or an unknown member name.
     """
-    members = select_members(runs, config.ensemble.members)
-    named = [(f"{r.family}-{r.preprocessing}", r.classifier) for r in members]
+    candidates = select_members(runs, config.ensemble.members)
+    named = [(f"{r.family}-{r.preprocessing}", r.classifier) for r in candidates]
     tags = {
         "family": "ensemble",
         "preprocessing": "none",
@@ -191,9 +227,12 @@ def train_ensemble_and_log(runs: list[RunResult], data: PreparedData, config: Pi
         "data_sha256": data.data_sha256,
         "split_seed": str(config.split.seed),
         "split_strategy": config.split.strategy,
-        "members": ",".join(f"{name}:v{r.version}" for (name, _), r in zip(named, members, strict=True)),
     }
     with mlflow.start_run(run_name="ensemble-none", tags=tags) as run:
+        classifier, facts = build_ensemble(named, data, config)
+        kept = set(classifier.model.names)
+        members = [r for (name, _), r in zip(named, candidates, strict=True) if name in kept]
+        mlflow.set_tag("members", ",".join(f"{r.family}-{r.preprocessing}:v{r.version}" for r in members))
         mlflow.log_params(
             {
                 **{
@@ -204,10 +243,10 @@ def train_ensemble_and_log(runs: list[RunResult], data: PreparedData, config: Pi
                 "family": "ensemble",
                 "preprocessing": "none",
                 "evaluation.selection_metric": config.evaluation.selection_metric,
-                "members": ",".join(name for name, _ in named),
+                "candidates": ",".join(name for name, _ in named),
+                "members": ",".join(classifier.model.names),
             }
         )
-        classifier, facts = build_ensemble(named, data, config)
         probabilities: dict[str, np.ndarray] = {}
         metrics = {**facts, **evaluate_classifier(classifier, data, probabilities, config.calibration.ece_bins)}
         metrics.update(heldout_ood_metrics(classifier, data, config))
@@ -216,8 +255,8 @@ def train_ensemble_and_log(runs: list[RunResult], data: PreparedData, config: Pi
         metrics["train_time_s"] = sum(r.metrics.get("train_time_s", 0.0) for r in members)
         version = log_and_register(classifier, metrics, probabilities["test"], data, config, "ensemble", "none")
     logger.info(
-        "ensemble of %s: test_roc_auc=%.4f ood_heldout_roc_auc=%.4f (best member %.4f)",
-        ", ".join(name for name, _ in named),
+        "ensemble of %s: test_roc_auc=%.4f ood_heldout_roc_auc=%.4f (best candidate %.4f)",
+        ", ".join(classifier.model.names),
         metrics["test_roc_auc"],
         metrics.get("ood_heldout_roc_auc", float("nan")),
         metrics.get("best_member_ood_heldout_roc_auc", float("nan")),

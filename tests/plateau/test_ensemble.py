@@ -11,7 +11,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from core.classifier import SentimentClassifier
-from core.ensemble import check_members, choose_weights, select_members
+from core.ensemble import check_members, choose_weights, kept_members, select_members
 from core.errors import ConfigError
 from core.models.ensemble import combine
 from core.predictor import Predictor
@@ -40,6 +40,12 @@ def test_weights_follow_the_out_of_domain_half_when_asked() -> None:
     w_ood, chosen = choose_weights(val, y, ood, y, ood_weight=0.5, n_random=50, seed=0)
     assert w_val[0] > 0.9 and w_ood[1] > w_val[1]
     assert w_ood.sum() == pytest.approx(1.0) and chosen["ood_select_roc_auc"] > 0.6
+
+
+def test_negligible_members_are_dropped_but_two_always_stay() -> None:
+    assert kept_members(np.array([0.6, 0.02, 0.38]), 0.05).tolist() == [True, False, True]
+    assert kept_members(np.array([0.97, 0.02, 0.01]), 0.05).tolist() == [True, True, False]
+    assert kept_members(np.array([0.5, 0.01, 0.49]), 0.0).all()
 
 
 def test_ensemble_run_is_registered_served_and_costed(plateau_session) -> None:
