@@ -1,7 +1,8 @@
 """Ablation of the plateau techniques (not a test): each one on/off against the plain baseline.
 
 Trains cheap families on one split of the chosen profile's data (``quick``: 20,000 tweets,
-2,000 stripped ``twitter_samples`` out of domain) without MLflow, and prints a Markdown table
+2,000 stripped ``twitter_samples`` out of domain; the extra ``twitter_samples`` training tweets
+only in the arms that name them) without MLflow, and prints a Markdown table
 of validation, test and out-of-domain ROC AUC and accuracy, the expected calibration error
 (raw and calibrated), the average cost per test tweet when a missed negative costs 2 and a
 false alarm 1, the behavioural suite's mean pass rate (:mod:`core.behaviour`), the threshold and
@@ -75,14 +76,22 @@ def _fit(family: str, variant: str, data: PreparedData, config: PipelineConfig, 
 
 def run(profile: str, with_keras: bool) -> pd.DataFrame:
     """Train every ablation arm on the profile's data; returns the table."""
-    base = get_profile(profile)
-    base = dataclasses.replace(base, calibration=PLAIN, noise=NoiseConfig())
+    profile_config = get_profile(profile)
+    extra_rows = profile_config.data.twitter_samples_train or 8_000
+    base = dataclasses.replace(
+        profile_config,
+        calibration=PLAIN,
+        noise=NoiseConfig(),
+        data=dataclasses.replace(profile_config.data, twitter_samples_train=0),
+    )
     data = prepare_data(base)
+    extra_data = dataclasses.replace(base.data, twitter_samples_train=extra_rows)
+    with_extra = prepare_data(dataclasses.replace(base, data=extra_data))
     rows = []
 
-    def arm(name: str, family: str, variant: str = "none", **changes) -> SentimentClassifier:
-        classifier, seconds, config = _fit(family, variant, data, base, **changes)
-        rows.append(_row(name, classifier, data, config, seconds))
+    def arm(name: str, family: str, variant: str = "none", on=None, **changes) -> SentimentClassifier:
+        classifier, seconds, config = _fit(family, variant, on or data, base, **changes)
+        rows.append(_row(name, classifier, on or data, config, seconds))
         return classifier
 
     tfidf = base.models.tfidf
@@ -103,6 +112,14 @@ def run(profile: str, with_keras: bool) -> pd.DataFrame:
         calibration=CALIBRATED,
         models=lexicon_models,
         noise=NoiseConfig(label_cleanup="cleanlab"),
+    )
+    arm(f"+ {extra_rows:,} twitter_samples in training", "tfidf", calibration=CALIBRATED, on=with_extra)
+    arm(
+        f"+ {extra_rows:,} twitter_samples + lexicon",
+        "tfidf",
+        calibration=CALIBRATED,
+        models=lexicon_models,
+        on=with_extra,
     )
     stem = arm("tfidf-stem (calibrated)", "tfidf", "stem", calibration=CALIBRATED)
     members = [("tfidf-none", plain), ("tfidf-stem", stem), ("tfidf-none+lexicon", lexicon)]
