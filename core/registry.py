@@ -86,7 +86,9 @@ def promote_best(config: TrackingConfig, metric: str) -> VersionInfo | None:
     versions = scored_versions(config, metric)
     if not versions:
         return None
-    best = max(versions, key=lambda v: (v.score, int(v.version)))
+    # On a tie the older version wins: a retrained twin, or an ensemble whose weight sits on one
+    # member, scores the same at more cost.
+    best = max(versions, key=lambda v: (v.score, -int(v.version)))
     set_alias(config, best.version)
     logger.info(
         "Champion: %s v%s (%s, %s) val_%s=%.4f",

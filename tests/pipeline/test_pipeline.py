@@ -173,3 +173,22 @@ def test_experiment_created_by_another_process_first_is_not_an_error(tmp_path) -
     client = MlflowClient(tracking_uri=uri)
     _create_experiment_once(client, "race", None)  # lost the race: the experiment exists already
     assert [e.name for e in client.search_experiments() if e.name == "race"] == ["race"]
+
+
+def test_a_tie_on_the_selection_metric_keeps_the_older_version(trained, tracking) -> None:
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    _, result = trained
+    champion = next(r for r in result.runs if r.version == result.champion.version)
+    client = MlflowClient()
+    source = client.get_model_version(tracking.registered_model, champion.version).source
+    with mlflow.start_run(run_name="twin") as run:  # same score, newer version
+        mlflow.log_metric("val_f1_negative", champion.metrics["val_f1_negative"])
+    twin = client.create_model_version(tracking.registered_model, source, run_id=run.info.run_id).version
+    try:
+        assert int(twin) > int(champion.version)
+        assert promote_best(tracking, "f1_negative").version == champion.version
+    finally:
+        client.delete_model_version(tracking.registered_model, twin)
+        client.delete_run(run.info.run_id)
