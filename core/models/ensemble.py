@@ -89,7 +89,8 @@ class EnsembleScorer(SentimentScorer):
 
     @classmethod
     def load(cls, folder: Path, runtime: str = "auto") -> EnsembleScorer:
-        """Read an ensemble written by :meth:`save`, each member on ``runtime``.
+        """Read an ensemble written by :meth:`save`, each member on ``runtime`` (an export runtime
+        only for the members that have the export).
 
         Raises:
             ModelNotFoundError: the folder holds no ensemble.
@@ -100,5 +101,20 @@ class EnsembleScorer(SentimentScorer):
         if not (folder / _FILE).exists():
             raise ModelNotFoundError(f"{folder} holds no ensemble ({_FILE} is missing).")
         meta = json.loads((folder / _FILE).read_text())
-        members = [SentimentClassifier.load(folder / name, runtime=runtime) for name in meta["members"]]
+        if runtime in ("auto", "native"):
+            members = [SentimentClassifier.load(folder / name, runtime=runtime) for name in meta["members"]]
+            return cls(members, meta["weights"], meta["names"])
+        # An export runtime (onnx, onnx_int8) serves the members that have that export; the others
+        # run as they would on ``auto``. At least one member must have it.
+        members, exported = [], 0
+        for name in meta["members"]:
+            try:
+                members.append(SentimentClassifier.load(folder / name, runtime=runtime))
+                exported += 1
+            except ModelNotFoundError:
+                members.append(SentimentClassifier.load(folder / name, runtime="auto"))
+        if not exported:
+            raise ModelNotFoundError(
+                f"No member of the ensemble in {folder} has a {runtime} export; use auto or native."
+            )
         return cls(members, meta["weights"], meta["names"])

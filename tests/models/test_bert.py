@@ -204,6 +204,36 @@ def test_runtime_choice_and_its_errors(tiny_saved, tmp_path: Path) -> None:
         load_scorer("tfidf", tmp_path, "onnx")
 
 
+def test_an_export_runtime_serves_the_ensemble_members_that_have_the_export(tiny_saved, tmp_path: Path) -> None:
+    from core.config import TfidfConfig
+    from core.models.bert_onnx import OnnxInt8BertScorer
+    from core.models.ensemble import EnsembleScorer
+    from core.models.tfidf import TfidfModel
+
+    folder, _ = tiny_saved
+    texts, labels = (
+        ["good flight thanks", "lost my bag again", "love the crew", "delayed for hours"] * 8,
+        np.array([0, 1, 0, 1] * 8),
+    )
+    tfidf = TfidfModel(TfidfConfig(min_df=1, char_ngram_max=3), seed=0)
+    tfidf.fit(texts, labels, texts[:4], labels[:4])
+    bert = SentimentClassifier.load(folder, runtime="native")
+    members = [bert, SentimentClassifier(Preprocessor("none"), tfidf, threshold=0.5)]
+    ensemble = SentimentClassifier(
+        Preprocessor("none"), EnsembleScorer(members, [0.6, 0.4], ["bert-none", "tfidf-none"]), threshold=0.5
+    )
+    saved = ensemble.save(tmp_path / "ensemble")
+    served = SentimentClassifier.load(saved, runtime="onnx_int8")
+    assert isinstance(served.model.members[0].model, OnnxInt8BertScorer)
+    assert isinstance(served.model.members[1].model, TfidfModel)
+    np.testing.assert_allclose(served.predict_proba(texts[:4]), ensemble.predict_proba(texts[:4]), atol=5e-2)
+    only_tfidf = SentimentClassifier(
+        Preprocessor("none"), EnsembleScorer([members[1], members[1]], [0.5, 0.5], ["a", "b"]), threshold=0.5
+    ).save(tmp_path / "no_export")
+    with pytest.raises(ModelNotFoundError, match="No member of the ensemble .* has a onnx export"):
+        SentimentClassifier.load(only_tfidf, runtime="onnx")
+
+
 def test_without_onnx_export_auto_serves_natively(tiny_checkpoint: Path, tmp_path: Path) -> None:
     texts, labels = ["good", "bad", "fine", "awful"] * 4, np.array([0, 1, 0, 1] * 4)
     config = BertConfig(checkpoint=str(tiny_checkpoint), max_length=16, batch_size=8, device="cpu", onnx_export=False)
