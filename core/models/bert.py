@@ -8,7 +8,8 @@ only where the hub is reachable (never with ``HF_HUB_OFFLINE=1``).
 Training is a plain PyTorch loop: AdamW, linear warm-up then decay, length-grouped batches
 padded to their longest tweet (tweets average ~21 tokens, so padding every batch to
 ``max_length`` would waste most of the compute), and early stopping on validation loss
-checked a few times per epoch, the best weights kept in memory. Only this module imports
+checked a few times per epoch, the best weights kept in memory. Only this module (and
+:mod:`core.models.bert_adaptation`, the optional domain-adaptive pre-training it calls) imports
 torch and transformers, so other families never pay for them.
 
 Saving also exports the fine-tuned model to ONNX (``bert.onnx_export``), checked against
