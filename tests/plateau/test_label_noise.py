@@ -57,21 +57,31 @@ def test_pipeline_fits_on_the_cleaned_training_split(plateau_session) -> None:
         assert run.metrics["n_train_used"] + run.metrics["n_train_noise_removed"] == n_train
 
 
-def test_label_smoothing_keeps_keras_predictions_off_the_extremes() -> None:
-    from core.config import KerasEmbeddingConfig
-    from core.models.keras_embedding import KerasEmbeddingModel
-
-    rows = easy_rows(400, seed=7)
+def _confidence_without_and_with_smoothing(make_model, n_rows: int, n_train: int, seed: int) -> dict[float, float]:
+    """Mean |p - 0.5| on held-out easy tweets of a model trained with label smoothing 0 and 0.4,
+    after checking that both still learn the easy task."""
+    rows = easy_rows(n_rows, seed=seed)
     texts = [text for _, text in rows]
     labels = np.array([1 if polarity == 0 else 0 for polarity, _ in rows])
     extremes = {}
     for smoothing in (0.0, 0.4):
-        config = KerasEmbeddingConfig(epochs=6, patience=6, learning_rate=1e-2, label_smoothing=smoothing)
-        model = KerasEmbeddingModel(config, seed=0)
-        model.fit(texts[:300], labels[:300], texts[300:], labels[300:])
-        p = model.predict_proba(texts[300:])
-        assert np.mean((p >= 0.5) == labels[300:]) > 0.9, smoothing  # still learns the easy task
+        model = make_model(smoothing)
+        model.fit(texts[:n_train], labels[:n_train], texts[n_train:], labels[n_train:])
+        p = model.predict_proba(texts[n_train:])
+        assert np.mean((p >= 0.5) == labels[n_train:]) > 0.9, smoothing
         extremes[smoothing] = float(np.mean(np.abs(p - 0.5)))
+    return extremes
+
+
+def test_label_smoothing_keeps_keras_predictions_off_the_extremes() -> None:
+    from core.config import KerasEmbeddingConfig
+    from core.models.keras_embedding import KerasEmbeddingModel
+
+    def make(smoothing: float) -> KerasEmbeddingModel:
+        config = KerasEmbeddingConfig(epochs=6, patience=6, learning_rate=1e-2, label_smoothing=smoothing)
+        return KerasEmbeddingModel(config, seed=0)
+
+    extremes = _confidence_without_and_with_smoothing(make, 400, 300, seed=7)
     # Targets 0.8/0.2 instead of 1/0: the smoothed model is less confident.
     assert extremes[0.4] < extremes[0.0] - 0.05, extremes
     try:
@@ -88,18 +98,13 @@ def test_label_smoothing_keeps_bert_predictions_off_the_extremes(tmp_path) -> No
     from tests.models.tiny_bert import build_tiny_bert
 
     checkpoint = str(build_tiny_bert(tmp_path / "tiny_bert"))
-    rows = easy_rows(240, seed=11)
-    texts = [text for _, text in rows]
-    labels = np.array([1 if polarity == 0 else 0 for polarity, _ in rows])
-    extremes = {}
-    for smoothing in (0.0, 0.4):
+
+    def make(smoothing: float) -> BertModel:
         config = BertConfig(
             checkpoint=checkpoint, max_length=24, batch_size=16, epochs=12, patience=12, learning_rate=3e-3,
             device="cpu", onnx_export=False, label_smoothing=smoothing,
         )  # fmt: skip
-        model = BertModel(config, seed=0)
-        model.fit(texts[:180], labels[:180], texts[180:], labels[180:])
-        p = model.predict_proba(texts[180:])
-        assert np.mean((p >= 0.5) == labels[180:]) > 0.9, smoothing  # still learns the easy task
-        extremes[smoothing] = float(np.mean(np.abs(p - 0.5)))
+        return BertModel(config, seed=0)
+
+    extremes = _confidence_without_and_with_smoothing(make, 240, 180, seed=11)
     assert extremes[0.4] < extremes[0.0] - 0.05, extremes
