@@ -128,8 +128,11 @@ SCHEMAS: dict[str, Any] = {
             "trained_at": {"type": ["string", "null"], "format": "date-time"},
             "runtime": {
                 "type": ["string", "null"],
-                "enum": ["native", "onnx", "onnx_int8", None],
-                "description": "What scores tweets in this process (ONNX Runtime or the family's own framework).",
+                "enum": ["native", "onnx", "onnx_int8", "mixed", None],
+                "description": (
+                    "What scores tweets in this process (ONNX Runtime or the family's own framework; "
+                    "mixed: an ensemble whose members run on different ones)."
+                ),
             },
         },
     },

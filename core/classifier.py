@@ -80,7 +80,8 @@ class SentimentClassifier:
 
     @property
     def runtime(self) -> str:
-        """What computes the scores: ``native`` (the family's framework) or ``onnx``."""
+        """What computes the scores: ``native`` (the family's framework), ``onnx``, ``onnx_int8``, or ``mixed``
+        (an ensemble whose members run on different ones)."""
         return self.model.runtime
 
     @classmethod

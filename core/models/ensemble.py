@@ -57,6 +57,12 @@ class EnsembleScorer(SentimentScorer):
         self.names = list(names)
 
     @property
+    def runtime(self) -> str:
+        """The members' runtime when they share one, else ``mixed`` (e.g. BERT on ONNX next to TF-IDF)."""
+        runtimes = {member.runtime for member in self.members}
+        return runtimes.pop() if len(runtimes) == 1 else "mixed"
+
+    @property
     def requirements(self) -> tuple[str, ...]:
         """Every member's inference requirements (pinned into the MLflow model)."""
         out: list[str] = []

@@ -226,6 +226,7 @@ def test_an_export_runtime_serves_the_ensemble_members_that_have_the_export(tiny
     served = SentimentClassifier.load(saved, runtime="onnx_int8")
     assert isinstance(served.model.members[0].model, OnnxInt8BertScorer)
     assert isinstance(served.model.members[1].model, TfidfModel)
+    assert served.runtime == "mixed" and SentimentClassifier.load(saved, runtime="native").runtime == "native"
     np.testing.assert_allclose(served.predict_proba(texts[:4]), ensemble.predict_proba(texts[:4]), atol=5e-2)
     only_tfidf = SentimentClassifier(
         Preprocessor("none"), EnsembleScorer([members[1], members[1]], [0.5, 0.5], ["a", "b"]), threshold=0.5
