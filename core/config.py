@@ -638,7 +638,7 @@ def _parse_value(raw: str, annotation: str, key: str) -> Any:
     return text
 
 
-def apply_override(config: Any, assignment: str, _prefix: str = "") -> Any:
+def apply_override(config: Any, assignment: str) -> Any:
     """A copy of ``config`` with one ``dotted.key=value`` assignment applied and validated.
 
     Example: ``apply_override(config, "models.bert.checkpoint=bert-base-uncased")``.
@@ -649,21 +649,39 @@ def apply_override(config: Any, assignment: str, _prefix: str = "") -> Any:
     key, sep, raw = assignment.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"--set takes key=value, got '{assignment}'.")
-    head, _, rest = key.strip().partition(".")
-    key = _prefix + key.strip()
+    return apply_overrides(config, {key.strip(): raw})
+
+
+def apply_overrides(config: Any, values: dict[str, str], _prefix: str = "") -> Any:
+    """A copy of ``config`` with ``dotted.key -> value`` strings applied, each section replaced (and
+    validated) once with all of its new values, so settings checked together (e.g. the split
+    fractions) are checked on the final values only.
+
+    Raises:
+        ConfigError: unknown key, or a value the field refuses.
+    """
+    by_head: dict[str, dict[str, str]] = {}
+    for key, raw in values.items():
+        head, _, rest = key.partition(".")
+        by_head.setdefault(head, {})[rest] = raw
     fields = {f.name: f for f in dataclasses.fields(config)}
-    if head not in fields:
-        raise ConfigError(f"--set {key}: unknown setting '{head}' (choose from {', '.join(fields)}).")
-    current = getattr(config, head)
-    if rest:
-        if not dataclasses.is_dataclass(current):
-            raise ConfigError(f"--set {key}: '{head}' has no sub-settings.")
-        value = apply_override(current, f"{rest}={raw}", _prefix=f"{_prefix}{head}.")
-    else:
+    changes = {}
+    for head, sub in by_head.items():
+        key = f"{_prefix}{head}"
+        rest = next(iter(sub))
+        full_key = f"{key}.{rest}" if rest else key
+        if head not in fields:
+            raise ConfigError(f"--set {full_key}: unknown setting '{head}' (choose from {', '.join(fields)}).")
+        current = getattr(config, head)
         if dataclasses.is_dataclass(current):
-            raise ConfigError(f"--set {key}: '{head}' is a section; name one of its settings.")
-        value = _parse_value(raw, str(fields[head].type), key)
-    return dataclasses.replace(config, **{head: value})
+            if "" in sub:
+                raise ConfigError(f"--set {key}: '{head}' is a section; name one of its settings.")
+            changes[head] = apply_overrides(current, sub, _prefix=f"{key}.")
+        elif set(sub) != {""}:
+            raise ConfigError(f"--set {key}.{next(r for r in sub if r)}: '{head}' has no sub-settings.")
+        else:
+            changes[head] = _parse_value(sub[""], str(fields[head].type), key)
+    return dataclasses.replace(config, **changes)
 
 
 DEFAULT_EVENT_DB = PROJECT_ROOT / ".data" / "feedback.db"

@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,7 +29,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from core.cleaning import clean_text
-from core.config import PipelineConfig
+from core.config import PipelineConfig, apply_overrides
 from core.data_loading import LABEL_NAMES, NEGATIVE, POSITIVE
 from core.errors import ConfigError, CoreError, ModelNotFoundError
 from core.evaluation import compute_metrics
@@ -102,11 +101,31 @@ def champion_run(config: PipelineConfig) -> ChampionRun:
     )
 
 
-def _param(params: dict[str, str], key: str, cast, default):
-    raw = params.get(key)
-    if raw is None or raw == "None":
-        return default if raw is None else None
-    return cast(raw)
+# What a retrain takes from the champion's run rather than from the caller's config: the settings
+# that decide which tweets are in each part (so challenger and champion are judged on the same
+# ones), and those of the ensemble's weight search.
+_SPLIT_KEYS = (
+    "data.path",
+    "data.max_rows",
+    "data.ood_max_rows",
+    "data.twitter_samples_train",
+    "split.strategy",
+    "split.seed",
+    "split.val_fraction",
+    "split.test_fraction",
+)
+_ENSEMBLE_KEYS = (
+    "ensemble.ood_weight",
+    "ensemble.ood_selection_fraction",
+    "ensemble.n_candidates",
+    "ensemble.min_weight",
+)
+
+
+def with_logged(config: PipelineConfig, params: dict[str, str], keys: tuple[str, ...]) -> PipelineConfig:
+    """``config`` with each of ``keys`` set to its value in a run's ``params`` (a key the run did not
+    log keeps the config's value)."""
+    return apply_overrides(config, {key: params[key] for key in keys if key in params})
 
 
 def config_like_champion(config: PipelineConfig, champion: ChampionRun | None = None) -> PipelineConfig:
@@ -115,23 +134,7 @@ def config_like_champion(config: PipelineConfig, champion: ChampionRun | None = 
     Raises:
         ModelNotFoundError: no champion is registered.
     """
-    champion = champion or champion_run(config)
-    p = champion.params
-    data = dataclasses.replace(
-        config.data,
-        path=Path(p.get("data.path", config.data.path)),
-        max_rows=_param(p, "data.max_rows", int, config.data.max_rows),
-        ood_max_rows=_param(p, "data.ood_max_rows", int, config.data.ood_max_rows),
-        twitter_samples_train=_param(p, "data.twitter_samples_train", int, config.data.twitter_samples_train),
-    )
-    split = dataclasses.replace(
-        config.split,
-        strategy=p.get("split.strategy", config.split.strategy),
-        seed=_param(p, "split.seed", int, config.split.seed),
-        val_fraction=_param(p, "split.val_fraction", float, config.split.val_fraction),
-        test_fraction=_param(p, "split.test_fraction", float, config.split.test_fraction),
-    )
-    return dataclasses.replace(config, data=data, split=split)
+    return with_logged(config, (champion or champion_run(config)).params, _SPLIT_KEYS)
 
 
 def flagged_examples(store: EventStore) -> pd.DataFrame:
@@ -190,21 +193,11 @@ def _train_challenger(champion: ChampionRun, family: str, variant: str, data, co
         return train_and_log(family, variant, data, config)
     from core.ensemble import train_ensemble_and_log
 
-    p = champion.params
-    names = tuple(name for name in p.get("members", "").split(",") if name)
+    names = tuple(name for name in champion.params.get("members", "").split(",") if name)
     if len(names) < 2:
         raise CoreError(f"The ensemble champion v{champion.version} does not name two members: cannot retrain it.")
-    settings = dataclasses.replace(
-        config.ensemble,
-        enabled=True,
-        members=names,
-        ood_weight=_param(p, "ensemble.ood_weight", float, config.ensemble.ood_weight),
-        ood_selection_fraction=_param(
-            p, "ensemble.ood_selection_fraction", float, config.ensemble.ood_selection_fraction
-        ),
-        n_candidates=_param(p, "ensemble.n_candidates", int, config.ensemble.n_candidates),
-    )
-    config = dataclasses.replace(config, ensemble=settings)
+    config = with_logged(config, champion.params, _ENSEMBLE_KEYS)
+    config = dataclasses.replace(config, ensemble=dataclasses.replace(config.ensemble, enabled=True, members=names))
     runs = [train_and_log(*name.rsplit("-", 1), data, config) for name in names]
     return train_ensemble_and_log(runs, data, config)
 

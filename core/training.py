@@ -105,7 +105,7 @@ def prepare_data(config: PipelineConfig) -> PreparedData:
         )
         if len(extra):
             ood_keys = ood["text"].map(clean_text)
-            split, n_extra, left_out, replacing = add_to_train(split, extra, held_out_keys=ood_keys)
+            split, n_extra, _, replacing = add_to_train(split, extra, held_out_keys=ood_keys)
             logger.info(
                 "twitter_samples: %d tweets added to train (%d left out: duplicates or held-out texts; %d replacing).",
                 n_extra,

@@ -136,13 +136,25 @@ def test_an_ensemble_champion_is_retrained_member_by_member(small_config: Pipeli
     ensemble = next(r for r in result.runs if r.family == "ensemble")
     set_alias(config.tracking, ensemble.version)
     store = _feedback_store(tmp_path, truthful=True)
-    # Another profile's data settings: the champion's logged ones must win (same split).
-    outcome = retrain(dataclasses.replace(config, data=dataclasses.replace(config.data, max_rows=500)), store)
+    # Another profile's data and ensemble settings: the champion's logged ones must win.
+    other = dataclasses.replace(
+        config,
+        data=dataclasses.replace(config.data, max_rows=500),
+        ensemble=EnsembleConfig(n_candidates=50, ood_weight=0.5, min_weight=0.2),
+    )
+    outcome = retrain(other, store)
     client = MlflowClient()
     challenger = client.get_model_version(config.tracking.registered_model, outcome.challenger_version)
     assert challenger.tags["family"] == "ensemble"
     run = client.get_run(challenger.run_id)
     assert run.data.params["members"] == "tfidf-none,tfidf-stem"
+    logged = run.data.params
+    assert (logged["ensemble.n_candidates"], logged["ensemble.ood_weight"], logged["ensemble.min_weight"]) == (
+        "10",
+        "0.0",
+        "0.05",
+    )
+    assert logged["data.max_rows"] == "None"
     member_versions = [m.split(":v")[1] for m in run.data.tags["members"].split(",")]
     assert member_versions == ["4", "5"]  # retrained now, after v1-v3 of the first session
     base = len(prepare_data(config).split.train)
