@@ -20,7 +20,7 @@ unset: no cross-origin calls); ``API_MAX_TEXT_LENGTH`` (1000 chars); ``API_MAX_B
 ``API_MAX_BODY_BYTES`` (1,000,000 -> 413);
 ``API_FEEDBACK_DB`` (SQLite file of predictions and feedback, default ``.data/feedback.db``);
 monitoring (event store URL, privacy, Application Insights, alert rule, mail and webhook):
-:func:`api.settings.monitoring_from_env`.
+:meth:`core.monitoring.settings.MonitoringConfig.from_env`.
 
 Routes (full schema: ``GET /openapi.json``)::
 

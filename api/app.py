@@ -11,7 +11,7 @@ from api.model_holder import ModelHolder
 from api.routes import ApiState, bp
 from api.security import RateLimiter, install
 from api.settings import ApiSettings
-from core.events import EventMonitor
+from core.monitoring.events import EventMonitor
 
 logger = logging.getLogger(__name__)
 

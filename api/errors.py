@@ -9,7 +9,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from api.model_holder import ModelUnavailableError, ReloadError
-from core.event_store import PredictionNotFoundError, StoreUnavailableError
+from core.monitoring.event_store import PredictionNotFoundError, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 

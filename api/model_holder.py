@@ -7,7 +7,7 @@ import threading
 
 from core.config import TrackingConfig
 from core.errors import CoreError
-from core.predictor import Predictor
+from core.serving.predictor import Predictor
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class ModelHolder:
         tracking: store and registered model name.
         alias: registry alias to serve (``None``: the champion alias).
         version: pinned version (wins over ``alias``).
-        runtime: what scores tweets (see :class:`core.predictor.Predictor`).
+        runtime: what scores tweets (see :class:`core.serving.predictor.Predictor`).
     """
 
     def __init__(

@@ -14,9 +14,9 @@ from api.openapi import openapi_document
 from api.security import key_matches
 from api.settings import ApiSettings
 from api.validation import explain_request, feedback_request, json_object, predict_request
-from core.event_store import EventStore
-from core.events import EventMonitor
-from core.predictor import Predictor
+from core.monitoring.event_store import EventStore
+from core.monitoring.events import EventMonitor
+from core.serving.predictor import Predictor
 
 logger = logging.getLogger(__name__)
 

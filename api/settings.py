@@ -7,45 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.config import DEFAULT_EVENT_DB, AlertConfig, MonitoringConfig, TrackingConfig
+from core.config import DEFAULT_EVENT_DB, TrackingConfig
 from core.errors import ConfigError
 from core.models import RUNTIMES
+from core.monitoring.settings import MonitoringConfig
+from core.serving.environment import env_int as _int
+from core.serving.environment import env_text as _text
 
 DEFAULT_FEEDBACK_DB = DEFAULT_EVENT_DB
 
 ENV_PREFIX = "API_"
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got '{raw}'.") from None
-
-
-def _text(env: Mapping[str, str], name: str) -> str | None:
-    raw = env.get(name, "").strip()
-    return raw or None
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = _text(env, name)
-    if raw is None:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got '{raw}'.") from None
-
-
-def _bool(env: Mapping[str, str], name: str) -> bool:
-    raw = (_text(env, name) or "false").lower()
-    if raw not in ("1", "true", "yes", "0", "false", "no"):
-        raise ConfigError(f"{name} must be true or false, got '{raw}'.")
-    return raw in ("1", "true", "yes")
 
 
 def api_key_from_env(env: Mapping[str, str]) -> str | None:
@@ -77,40 +48,6 @@ def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
     return origins
 
 
-def monitoring_from_env(env: Mapping[str, str], feedback_db: Path) -> MonitoringConfig:
-    """Event store, privacy, Application Insights and alert settings from the environment.
-
-    ``EVENT_STORE_URL`` (SQLAlchemy URL; default: the SQLite file ``feedback_db``),
-    ``EVENT_STORE_TEXT`` (``full`` or ``hash``), ``API_EVENT_QUEUE_SIZE``, ``API_EVENT_WRITE_DELAY_MS``,
-    ``APPLICATIONINSIGHTS_CONNECTION_STRING``, ``ALERT_MIN_ERRORS`` (3), ``ALERT_WINDOW_MINUTES`` (5),
-    ``ALERT_COOLDOWN_MINUTES`` (30), ``ALERT_SMTP_HOST``, ``ALERT_SMTP_PORT`` (25), ``ALERT_SMTP_USER``,
-    ``ALERT_SMTP_PASSWORD``, ``ALERT_SMTP_STARTTLS``, ``ALERT_MAIL_FROM``, ``ALERT_MAIL_TO`` (comma-separated),
-    ``ALERT_WEBHOOK_URL``.
-    """
-    alerts = AlertConfig(
-        min_errors=_int(env, "ALERT_MIN_ERRORS", 3),
-        window_minutes=_float(env, "ALERT_WINDOW_MINUTES", 5.0),
-        cooldown_minutes=_float(env, "ALERT_COOLDOWN_MINUTES", 30.0),
-        smtp_host=_text(env, "ALERT_SMTP_HOST"),
-        smtp_port=_int(env, "ALERT_SMTP_PORT", 25),
-        smtp_user=_text(env, "ALERT_SMTP_USER"),
-        smtp_password=_text(env, "ALERT_SMTP_PASSWORD"),
-        smtp_starttls=_bool(env, "ALERT_SMTP_STARTTLS"),
-        mail_from=_text(env, "ALERT_MAIL_FROM") or "sentiment-alerts@localhost",
-        mail_to=tuple(a.strip() for a in (_text(env, "ALERT_MAIL_TO") or "").split(",") if a.strip()),
-        webhook_url=_text(env, "ALERT_WEBHOOK_URL"),
-    )
-    return MonitoringConfig(
-        store_url=_text(env, "EVENT_STORE_URL"),
-        store_path=feedback_db,
-        text_mode=(_text(env, "EVENT_STORE_TEXT") or "full").lower(),
-        queue_size=_int(env, f"{ENV_PREFIX}EVENT_QUEUE_SIZE", 10_000),
-        write_delay_ms=_float(env, f"{ENV_PREFIX}EVENT_WRITE_DELAY_MS", 0.0),
-        connection_string=_text(env, "APPLICATIONINSIGHTS_CONNECTION_STRING"),
-        alerts=alerts,
-    )
-
-
 @dataclass
 class ApiSettings:
     """Everything the API needs to start.
@@ -120,7 +57,7 @@ class ApiSettings:
     ``API_RATE_LIMIT_PER_MINUTE``, ``API_RATE_LIMIT_BURST``, ``API_CORS_ORIGINS``, ``API_TRUSTED_PROXIES``,
     ``API_MAX_TEXT_LENGTH``,
     ``API_MAX_BATCH_SIZE``, ``API_MAX_BODY_BYTES``, ``API_FEEDBACK_DB``, and the monitoring variables
-    of :func:`monitoring_from_env`.
+    of :meth:`core.monitoring.settings.MonitoringConfig.from_env`.
     """
 
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
@@ -193,5 +130,5 @@ class ApiSettings:
             max_batch_size=_int(env, f"{ENV_PREFIX}MAX_BATCH_SIZE", 256),
             max_body_bytes=_int(env, f"{ENV_PREFIX}MAX_BODY_BYTES", 1_000_000),
             feedback_db=feedback_db,
-            monitoring=monitoring_from_env(env, feedback_db),
+            monitoring=MonitoringConfig.from_env(env, feedback_db),
         )

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Request
 
 from api.errors import ApiError
-from core.feedback_store import LABELS
+from core.monitoring.event_store import LABELS
 
 MAX_PREDICTION_ID_LENGTH = 64
 """Served ids are 32 hex digits; the store's column holds 64."""

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from core.diagnostics import Curves
+from core.tracking.diagnostics import Curves
 
 
 def metric_per_model(table: pd.DataFrame, metric: str) -> go.Figure:

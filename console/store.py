@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-from core.config import DEFAULT_EVENT_DB, MonitoringConfig, TrackingConfig
-from core.jobs import JobQueue, jobs_folder
-from core.tracking import configure_tracking, resolve_tracking_uri
+from console.jobs import JobQueue, jobs_folder
+from core.config import TrackingConfig
+from core.monitoring.settings import MonitoringConfig
+from core.tracking.setup import configure_tracking, resolve_tracking_uri
 
 
 @dataclass
@@ -39,5 +39,4 @@ def connect(uri: str) -> Store:
 def default_event_store_url() -> str:
     """The API's event store, as ``python -m core monitor`` finds it: ``$EVENT_STORE_URL``, else
     the SQLite file ``$API_FEEDBACK_DB``, else ``.data/feedback.db``."""
-    path = os.environ.get("API_FEEDBACK_DB") or DEFAULT_EVENT_DB
-    return MonitoringConfig(store_url=os.environ.get("EVENT_STORE_URL"), store_path=path).resolved_store_url
+    return MonitoringConfig.from_env().resolved_store_url

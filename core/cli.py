@@ -11,17 +11,27 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.config import (
+    ALL_FAMILIES,
     PREPROCESSING_VARIANTS,
     PROFILES,
     SPLIT_STRATEGIES,
     PipelineConfig,
-    apply_override,
+    apply_overrides,
     get_profile,
 )
+from core.config.overrides import parse_assignments
 from core.errors import CoreError
-from core.progress import ProgressFile, TrainingCancelled, TrainingMonitor
+from core.monitoring.settings import MonitoringConfig
+from core.training.progress import ProgressFile, TrainingCancelled, TrainingMonitor
+
+# Each command imports its stage when it runs (the imports inside the cmd_* functions): those load
+# MLflow, pandas and the model frameworks, so ``--help`` and a bad argument answer at once.
+
+if TYPE_CHECKING:  # only for the annotation: the store's module loads SQLAlchemy
+    from core.monitoring.event_store import EventStore
 
 logger = logging.getLogger("core")
 
@@ -34,11 +44,9 @@ def _add_tracking(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_training(parser: argparse.ArgumentParser) -> None:
-    from core.models import FAMILIES
-
     parser.add_argument("--profile", default="quick", choices=list(PROFILES), help="named settings (default: quick)")
     parser.add_argument(
-        "--model", nargs="+", choices=list(FAMILIES), metavar="FAMILY", help=f"model families ({', '.join(FAMILIES)})"
+        "--model", nargs="+", choices=ALL_FAMILIES, metavar="FAMILY", help=f"model families ({', '.join(ALL_FAMILIES)})"
     )
     parser.add_argument(
         "--preprocessing",
@@ -99,9 +107,7 @@ def build_config(args: argparse.Namespace) -> PipelineConfig:
         split=split,
         tracking=tracking,
     )
-    for assignment in args.set:
-        config = apply_override(config, assignment)
-    return config
+    return apply_overrides(config, parse_assignments(args.set))  # together: checked on the final values
 
 
 def _tracking_config(args: argparse.Namespace) -> PipelineConfig:
@@ -112,7 +118,7 @@ def _tracking_config(args: argparse.Namespace) -> PipelineConfig:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train, register and promote; print the champion."""
-    from core.training import run_pipeline
+    from core.training.pipeline import run_pipeline
 
     config = build_config(args)
     progress_file = getattr(args, "progress_file", None)
@@ -138,8 +144,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Print the comparison table and write it as CSV and Markdown."""
-    from core.comparison import comparison_table, format_markdown, write_table
-    from core.tracking import configure_tracking
+    from core.tracking.comparison import comparison_table, format_markdown, write_table
+    from core.tracking.setup import configure_tracking
 
     config = _tracking_config(args)
     configure_tracking(config.tracking)
@@ -155,7 +161,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Predict tweets with the champion (or a given alias/version)."""
-    from core.predictor import Predictor
+    from core.serving.predictor import Predictor
 
     config = _tracking_config(args)
     predictor = Predictor(config.tracking, alias=args.alias, version=args.version)
@@ -169,8 +175,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     """The main job: train the profile if no champion exists, then show the comparison."""
-    from core.registry import alias_version
-    from core.tracking import configure_tracking
+    from core.tracking.registry import alias_version
+    from core.tracking.setup import configure_tracking
 
     config = build_config(args)
     configure_tracking(config.tracking)
@@ -192,25 +198,19 @@ def _add_store(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _store(args: argparse.Namespace):
-    """The event store named on the command line or by the API's environment variables."""
-    import os
+def _store(args: argparse.Namespace) -> EventStore:
+    """The event store named on the command line, else by the API's environment variables."""
+    from core.monitoring.event_store import EventStore
 
-    from core.config import DEFAULT_EVENT_DB
-    from core.event_store import EventStore
-
-    url = args.store or os.environ.get("EVENT_STORE_URL")
-    if url:
-        return EventStore(url)
-    return EventStore.for_sqlite(Path(os.environ.get("API_FEEDBACK_DB") or DEFAULT_EVENT_DB))
+    return EventStore(args.store or MonitoringConfig.from_env().resolved_store_url)
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
     """Per day and week: volume, share negative, confidence, flagged errors and drift (PSI)."""
     from datetime import timedelta
 
-    from core.event_store import now_utc
-    from core.monitoring import format_table, report_from_store
+    from core.monitoring.event_store import now_utc
+    from core.monitoring.report import format_table, report_from_store
 
     store = _store(args)
     since = now_utc() - timedelta(days=args.days) if args.days else None
@@ -237,7 +237,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
 def cmd_retrain(args: argparse.Namespace) -> int:
     """Train a challenger (with the flagged tweets) and promote it only if it beats the champion."""
-    from core.retraining import retrain
+    from core.retraining.loop import retrain
 
     config = build_config(args)
     store = _store(args) if args.with_feedback else None

@@ -5,7 +5,7 @@ Trains cheap families on one split of the chosen profile's data (``quick``: 20,0
 only in the arms that name them) without MLflow, and prints a Markdown table
 of validation, test and out-of-domain ROC AUC and accuracy, the expected calibration error
 (raw and calibrated), the average cost per test tweet when a missed negative costs 2 and a
-false alarm 1, the behavioural suite's mean pass rate (:mod:`core.behaviour`), the threshold and
+false alarm 1, the behavioural suite's mean pass rate (:mod:`core.evaluation.behaviour`), the threshold and
 the compute cost (training seconds, seconds per 1,000 tweets). ``ood_heldout`` is the
 half of the out-of-domain set that the ensemble's weight search never sees: the column to
 compare an ensemble with its members on.
@@ -27,13 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd  # noqa: E402
 
-from core.behaviour import behaviour_metrics  # noqa: E402
-from core.calibration import cost_threshold, expected_cost  # noqa: E402
-from core.classifier import SentimentClassifier  # noqa: E402
 from core.config import CalibrationConfig, NoiseConfig, PipelineConfig, get_profile  # noqa: E402
-from core.ensemble import build_ensemble, heldout_ood_metrics  # noqa: E402
-from core.evaluation import timed  # noqa: E402
-from core.training import PreparedData, evaluate_classifier, fit_classifier, prepare_data  # noqa: E402
+from core.data.prepared import PreparedData, prepare_data  # noqa: E402
+from core.evaluation.behaviour import behaviour_metrics  # noqa: E402
+from core.evaluation.calibration import cost_threshold, expected_cost  # noqa: E402
+from core.evaluation.metrics import timed  # noqa: E402
+from core.models.classifier import SentimentClassifier  # noqa: E402
+from core.training.ensemble import build_ensemble, heldout_ood_metrics  # noqa: E402
+from core.training.fitting import evaluate_classifier, fit_classifier  # noqa: E402
 
 PLAIN = CalibrationConfig()
 CALIBRATED = CalibrationConfig(method="temperature", threshold_rule="cost", cost_missed_negative=2.0)
@@ -157,7 +158,7 @@ def run_registered(profile: str, versions: list[str], tracking_uri: str | None) 
     """Ensembles of already registered versions (e.g. the ``quick`` session's BERT, USE, TF-IDF) on the
     same split they were trained on (the split is seeded): each member's row, then the ensembles."""
     from core.config import TrackingConfig
-    from core.predictor import Predictor
+    from core.serving.predictor import Predictor
 
     config = dataclasses.replace(get_profile(profile), calibration=CALIBRATED)
     data = prepare_data(config)
@@ -184,7 +185,7 @@ def main() -> None:
     parser.add_argument("--tracking-uri", help="store of --registered (default: $MLFLOW_TRACKING_URI, else .mlflow/)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    logging.getLogger("core.training").setLevel(logging.WARNING)
+    logging.getLogger("core.training.pipeline").setLevel(logging.WARNING)
     start = time.perf_counter()
     if args.registered:
         table = run_registered(args.profile, args.registered.split(","), args.tracking_uri)

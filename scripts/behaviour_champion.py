@@ -1,6 +1,6 @@
 """Behavioural suite against a registered model (not a test): default the champion.
 
-Prints each capability's pass rate (:mod:`core.behaviour`) and every failing case, so the
+Prints each capability's pass rate (:mod:`core.evaluation.behaviour`) and every failing case, so the
 champion's failures can be listed in the notes. Uses the model as served (calibrated P(negative),
 its threshold).
 
@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.behaviour import run_behaviour  # noqa: E402
 from core.config import TrackingConfig  # noqa: E402
 from core.errors import CoreError  # noqa: E402
-from core.predictor import Predictor  # noqa: E402
+from core.evaluation.behaviour import run_behaviour  # noqa: E402
+from core.serving.predictor import Predictor  # noqa: E402
 
 
 def main() -> int:

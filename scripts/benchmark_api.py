@@ -29,9 +29,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import DEFAULT_DATA_PATH, PROJECT_ROOT, TrackingConfig  # noqa: E402
-from core.data_loading import load_sentiment140, stratified_sample  # noqa: E402
-from core.registry import model_uri  # noqa: E402
-from core.tracking import configure_tracking, resolve_tracking_uri  # noqa: E402
+from core.data.loading import load_sentiment140, stratified_sample  # noqa: E402
+from core.tracking.registry import model_uri  # noqa: E402
+from core.tracking.setup import configure_tracking, resolve_tracking_uri  # noqa: E402
 
 
 def post(url: str, payload: dict) -> dict:

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 from core.config import apply_override, get_profile  # noqa: E402
-from core.training import run_pipeline  # noqa: E402
+from core.training.pipeline import run_pipeline  # noqa: E402
 
 
 def main() -> int:

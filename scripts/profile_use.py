@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from core.config import DEFAULT_DATA_PATH  # noqa: E402
-from core.data_loading import load_sentiment140  # noqa: E402
-from core.preprocessing import Preprocessor  # noqa: E402
+from core.data.loading import load_sentiment140  # noqa: E402
+from core.data.preprocessing import Preprocessor  # noqa: E402
 
 
 def best_rate(fn: Callable[[list[str]], np.ndarray], texts: list[str], repeats: int) -> tuple[float, np.ndarray]:

@@ -39,11 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pandas as pd  # noqa: E402
 
 from core.config import DEFAULT_DATA_PATH, DEFAULT_EVENT_DB, DataConfig, PipelineConfig  # noqa: E402
-from core.data_loading import LABEL_NAMES, load_sentiment140, load_twitter_samples  # noqa: E402
-from core.drift import reference_from_champion  # noqa: E402
+from core.data.loading import LABEL_NAMES, load_sentiment140, load_twitter_samples  # noqa: E402
 from core.errors import CoreError  # noqa: E402
-from core.event_store import EventStore  # noqa: E402
-from core.monitoring import build_report, format_table  # noqa: E402
+from core.monitoring.drift import reference_from_champion  # noqa: E402
+from core.monitoring.event_store import EventStore  # noqa: E402
+from core.monitoring.report import build_report, format_table  # noqa: E402
 
 
 @dataclass

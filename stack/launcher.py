@@ -19,7 +19,7 @@ from core.cli import build_config
 from core.cli import build_parser as core_parser
 from core.cli import main as core_main
 from core.config import PROJECT_ROOT
-from core.tracking import resolve_tracking_uri
+from core.tracking.setup import resolve_tracking_uri
 
 HOST = "127.0.0.1"
 

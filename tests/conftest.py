@@ -53,7 +53,7 @@ def tiny_config(data_path: Path, store: Path) -> PipelineConfig:
 @pytest.fixture(scope="session")
 def trained(small_csv: Path, tmp_path_factory: pytest.TempPathFactory):
     """One real tiny pipeline run (TF-IDF x 3 preprocessing variants) into a fresh SQLite store."""
-    from core.training import run_pipeline
+    from core.training.pipeline import run_pipeline
 
     config = tiny_config(small_csv, tmp_path_factory.mktemp("store"))
     result = run_pipeline(config)
@@ -63,7 +63,7 @@ def trained(small_csv: Path, tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture
 def tracking(trained):
     """Re-point MLflow at the session's tiny store (other tests may have moved it)."""
-    from core.tracking import configure_tracking
+    from core.tracking.setup import configure_tracking
 
     config, _ = trained
     configure_tracking(config.tracking)

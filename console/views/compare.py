@@ -12,8 +12,8 @@ from console import charts
 from console.first_run import first_run_screen
 from console.store import Store
 from core.config import METRICS
-from core.diagnostics import confusion, curves, load_test_predictions
-from core.run_catalog import experiment_names, runs_table
+from core.tracking.diagnostics import confusion, curves, load_test_predictions
+from core.tracking.run_catalog import experiment_names, runs_table
 
 _COST_COLUMNS = ("train_time_s", "inference_s_per_1000", "model_size_mb")
 _MAX_DEFAULT_CURVES = 3

@@ -9,10 +9,10 @@ import streamlit as st
 from console.first_run import first_run_screen
 from console.store import Store
 from console.views.compare import test_predictions
-from core.diagnostics import worst_errors
 from core.explanations.drivers import GlobalExplanation, drivers_figure, global_drivers
-from core.registry import alias_version, set_alias
-from core.run_catalog import registered_versions, version_details
+from core.tracking.diagnostics import worst_errors
+from core.tracking.registry import alias_version, set_alias
+from core.tracking.run_catalog import registered_versions, version_details
 
 _CONFIRM = "confirm_promotion"
 _PROMOTED = "promoted_message"
@@ -94,7 +94,7 @@ def drivers(store: Store, version: str, family: str, predictions: pd.DataFrame |
 def _global_drivers(uri: str, version: str, texts: tuple[str, ...], sample: int | None) -> GlobalExplanation:
     """Top drivers of one registered version (cached: versions never change)."""
     from console.store import connect
-    from core.predictor import Predictor
+    from core.serving.predictor import Predictor
 
     classifier = Predictor(connect(uri).tracking, version=version).classifier
     return global_drivers(classifier, list(texts), max_texts=sample)

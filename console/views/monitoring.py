@@ -1,6 +1,6 @@
 """Monitoring page: what the API served, per day and week (volume, share negative, confidence,
 flagged errors) and its drift from the champion's validation data (PSI), from the API's event
-store through :func:`core.monitoring.report_from_store`."""
+store through :func:`core.monitoring.report.report_from_store`."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import streamlit as st
 
 from console.store import Store, default_event_store_url
 from core.config import PipelineConfig
-from core.event_store import EventStore, now_utc
-from core.monitoring import MonitoringReport, report_from_store
+from core.monitoring.event_store import EventStore, now_utc
+from core.monitoring.report import MonitoringReport, report_from_store
 
 CACHE_S = 30
 

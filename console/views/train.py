@@ -11,12 +11,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from console.jobs import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, Job, JobQueue
 from console.store import Store
 from core.config import PREPROCESSING_VARIANTS, PROFILES, SPLIT_STRATEGIES, PipelineConfig, get_profile
 from core.errors import CoreError
-from core.jobs import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, Job, JobQueue
 from core.models import FAMILIES
-from core.progress import log_progress
+from core.training.progress import log_progress
 
 POLL_S = 2.0
 _STATUS_ICONS = {QUEUED: "⏳", RUNNING: "🏃", FINISHED: "✅", FAILED: "❌", CANCELLED: "🛑"}

@@ -8,10 +8,10 @@ the date/airline leak check live in :mod:`core.explanations.drivers`.
 
 from __future__ import annotations
 
-from core.classifier import SentimentClassifier
 from core.explanations.base import Explainer, Explanation, TokenWeight
 from core.explanations.linear import LinearExplainer, is_linear
 from core.explanations.occlusion import OcclusionExplainer
+from core.models.classifier import SentimentClassifier
 
 __all__ = [
     "Explainer",

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-if TYPE_CHECKING:
-    from core.classifier import SentimentClassifier
+from core.models.classifier import SentimentClassifier
 
 _EPS = 1e-7
 
@@ -65,7 +64,7 @@ class Explanation:
 
 
 class Explainer(ABC):
-    """Explains a :class:`core.classifier.SentimentClassifier`'s predictions on raw tweets."""
+    """Explains a :class:`core.models.classifier.SentimentClassifier`'s predictions on raw tweets."""
 
     method: ClassVar[str]
 

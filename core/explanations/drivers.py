@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from core.classifier import SentimentClassifier
-from core.cleaning import clean_text
 from core.config import PipelineConfig
+from core.data.cleaning import clean_text
+from core.data.loading import load_sentiment140, stratified_sample
+from core.data.splitting import split_data
 from core.explanations import explainer_for
+from core.models.classifier import SentimentClassifier
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -173,9 +175,6 @@ def split_texts(config: PipelineConfig, part: str = "test") -> list[str]:
         config: the configuration the model was trained with (data file, row cap, split settings).
         part: which part.
     """
-    from core.data_loading import load_sentiment140, stratified_sample
-    from core.splitting import split_data
-
     frame = stratified_sample(load_sentiment140(config.data.path), config.data.max_rows, config.split.seed)
     split = split_data(frame, config.split)
     return getattr(split, part)["text"].tolist()

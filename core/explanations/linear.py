@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from core.classifier import SentimentClassifier
-from core.data_loading import NEGATIVE
+from core.data.loading import NEGATIVE
 from core.explanations.base import Explainer, Explanation, TokenWeight
 from core.explanations.tokens import align, owners_of, raw_tokens
+from core.models.classifier import SentimentClassifier
 
 Span = tuple[int, int]
 _WORD_RE = re.compile(r"\S+")

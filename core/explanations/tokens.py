@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# Same shapes as core.cleaning's rules, so one raw token cleans to whole cleaned tokens.
+# Same shapes as core.data.cleaning's rules, so one raw token cleans to whole cleaned tokens.
 _RAW_TOKEN_RE = re.compile(
     r"(?:https?://|www\.)\S+"  # URL (cleaned to "http")
     r"|[@#]\w+"  # @mention (-> "@user") or #hashtag (-> the word)

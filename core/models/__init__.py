@@ -1,8 +1,11 @@
 """Model families, registered by name and imported lazily.
 
 Lazy import keeps serving light: loading a TF-IDF champion never imports TensorFlow or torch.
-Adding a family = one module implementing :class:`core.models.base.SentimentModel`, its
-config dataclass in :mod:`core.config`, and one line here.
+Adding a family = one module implementing :class:`core.models.base.SentimentModel` and its
+config dataclass with one field of :class:`core.config.ModelsConfig` naming that module.
+
+The registry resolves ``module:Class`` names with :mod:`importlib` on purpose: a family's module
+loads its framework (TensorFlow, torch) at import time, and serving imports only the one it needs.
 """
 
 from __future__ import annotations
@@ -10,17 +13,12 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+from core.config.families import FAMILY_MODELS
 from core.errors import ConfigError, ModelNotFoundError
 from core.models.base import SentimentModel, SentimentScorer
 
-FAMILIES: dict[str, str] = {
-    "tfidf": "core.models.tfidf:TfidfModel",
-    "keras_embedding": "core.models.keras_embedding:KerasEmbeddingModel",
-    "lstm_word2vec": "core.models.keras_lstm:Word2VecLstmModel",
-    "lstm_fasttext": "core.models.keras_lstm:FastTextLstmModel",
-    "use": "core.models.use:UseModel",
-    "bert": "core.models.bert:BertModel",
-}
+FAMILIES: dict[str, str] = FAMILY_MODELS
+"""Family name -> ``module:Class``, from :class:`core.config.ModelsConfig` (the one list of families)."""
 
 # Scorers built from other saved classifiers rather than trained by the family loop (load only).
 COMBINED: dict[str, str] = {

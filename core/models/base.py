@@ -52,7 +52,7 @@ class SentimentModel(SentimentScorer):
     """A model family: fit on preprocessed texts and labels, predict P(negative), save/load.
 
     Texts reaching a family are already cleaned and preprocessed (see
-    :class:`core.classifier.SentimentClassifier`); labels are 1 = negative, 0 = positive.
+    :class:`core.models.classifier.SentimentClassifier`); labels are 1 = negative, 0 = positive.
 
     Args:
         config: the family's config dataclass (from :mod:`core.config`).

@@ -43,6 +43,7 @@ from transformers import (
 from core.config import BertConfig
 from core.errors import ResourceError
 from core.models.base import SentimentModel
+from core.models.bert_adaptation import adapt_to_domain, adaptation_key
 from core.models.bert_onnx import (
     INPUT_NAMES,
     INT8_FILE,
@@ -332,8 +333,6 @@ class BertModel(SentimentModel):
         source = resolve_checkpoint(self.config.checkpoint)
         if not self.config.mlm_steps:
             return source, {}
-        from core.models.bert_adaptation import adapt_to_domain, adaptation_key
-
         key = adaptation_key(source, train_texts, self.config, self.seed)
         folder = (self.cache_dir / "bert_mlm" if self.cache_dir else scratch) / key
         return str(folder), adapt_to_domain(source, train_texts, self.config, folder, self.seed, self.device)

@@ -1,13 +1,13 @@
 """A weighted ensemble of saved classifiers, served like any single model.
 
 P(negative) is ``sigmoid(sum_i w_i * logit(p_i))`` over the members' own (calibrated)
-P(negative), weights summing to 1. Each member is a whole :class:`core.classifier.SentimentClassifier`
+P(negative), weights summing to 1. Each member is a whole :class:`core.models.classifier.SentimentClassifier`
 (its own preprocessing variant, model and calibrator), saved under ``member_<i>/`` of the
 ensemble's folder, next to ``ensemble.json`` (weights and member names). The texts the
 ensemble receives are cleaned (preprocessing ``none``); each member cleans again and applies
 its own variant.
 
-The weights are chosen by :mod:`core.ensemble`; this module only scores, saves and loads.
+The weights are chosen by :mod:`core.training.ensemble`; this module only scores, saves and loads.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from scipy.special import expit, logit
 
 from core.errors import ModelNotFoundError
 from core.models.base import SentimentScorer
+from core.models.classifier import SentimentClassifier
 
 _FILE = "ensemble.json"
 _EPS = 1e-6
@@ -101,8 +102,6 @@ class EnsembleScorer(SentimentScorer):
         Raises:
             ModelNotFoundError: the folder holds no ensemble.
         """
-        from core.classifier import SentimentClassifier
-
         folder = Path(folder)
         if not (folder / _FILE).exists():
             raise ModelNotFoundError(f"{folder} holds no ensemble ({_FILE} is missing).")

@@ -20,8 +20,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from core.data.preprocessing import tokenize  # noqa: E402
 from core.models.base import SentimentModel  # noqa: E402
-from core.preprocessing import tokenize  # noqa: E402
 
 MODEL_FILE = "model.keras"
 
@@ -94,7 +94,7 @@ STATE_FILE = "keras_state.json"
 
 
 def token_strings(texts: list[str]) -> list[str]:
-    """Each cleaned text as its project tokens (:func:`core.preprocessing.tokenize`) joined by single spaces.
+    """Each cleaned text as its project tokens (:func:`core.data.preprocessing.tokenize`) joined by single spaces.
 
     A whitespace split of the result is then exactly the project tokenizer, so the vectorizer needs no
     custom (unserialisable) standardize/split function.

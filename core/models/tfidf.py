@@ -11,8 +11,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from core.config import TfidfConfig
+from core.data.preprocessing import tokenize
 from core.models.base import SentimentModel
-from core.preprocessing import tokenize
+from core.models.lexicon import LexiconFeatures
 
 _FILE = "tfidf_logreg.joblib"
 
@@ -59,8 +60,6 @@ class TfidfModel(SentimentModel):
                 )
             )
         if cfg.lexicon_features:
-            from core.lexicon import LexiconFeatures
-
             features.append(("lexicon", LexiconFeatures(weight=cfg.lexicon_weight)))
         classifier = LogisticRegression(C=cfg.C, max_iter=cfg.max_iter, solver="liblinear", random_state=self.seed)
         return Pipeline([("features", FeatureUnion(features)), ("logreg", classifier)])

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from core.config import UseConfig
-from core.embedding_cache import EmbeddingCache
 from core.errors import ResourceError
 from core.models.base import SentimentModel
+from core.models.embedding_cache import EmbeddingCache
 from core.models.keras_common import (
     compile_binary,
     fit_early_stopping,

@@ -6,7 +6,7 @@ from mlflow.tracking import MlflowClient
 
 from api import create_app
 from core.config import TrackingConfig
-from core.registry import alias_version, set_alias
+from core.tracking.registry import alias_version, set_alias
 from tests.api.conftest import API_KEY, make_settings
 
 KEY = {"X-API-Key": API_KEY}

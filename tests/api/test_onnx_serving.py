@@ -15,7 +15,7 @@ import pytest
 from api import ApiSettings, create_app
 from core.config import BertConfig, TrackingConfig
 from core.errors import ConfigError
-from core.registry import model_uri
+from core.tracking.registry import model_uri
 from tests.api.conftest import make_settings
 from tests.fixtures import write_easy_csv
 from tests.models.contract import train_family

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.registry import alias_version
+from core.tracking.registry import alias_version
 
 NEGATIVE = "my flight was delayed again, lost my bag"
 POSITIVE = "what a great flight, thanks"

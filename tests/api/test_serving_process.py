@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from core.config import PROJECT_ROOT
-from core.tracking import resolve_tracking_uri
+from core.tracking.setup import resolve_tracking_uri
 from tests.api.conftest import API_KEY
 
 FORBIDDEN = ("console", "client_app", "tensorflow", "torch", "keras", "transformers")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from core.behaviour import DIR_PAIRS, MFT_CASES, NEG, run_behaviour
+from core.evaluation.behaviour import DIR_PAIRS, MFT_CASES, NEG, run_behaviour
 
 _EXPECTED = {text: expected for cases in MFT_CASES.values() for text, expected in cases}
 

@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from api import ApiSettings
 from api import create_app as create_api
 from client_app import ClientSettings, create_app
-from core.feedback_store import FeedbackStore
+from core.monitoring.event_store import EventStore
 
 API_KEY = "client-test-key-456"
 
@@ -48,7 +48,7 @@ class RunningApi:
     """The real API served on loopback, and the feedback store it writes to."""
 
     url: str
-    store: FeedbackStore
+    store: EventStore
     max_text_length: int
 
     def served(self, prediction_id: str, timeout_s: float = 15.0):
@@ -66,7 +66,7 @@ def running_api(trained, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
     db = tmp_path_factory.mktemp("client_feedback") / "feedback.db"
     settings = ApiSettings(tracking=config.tracking, api_key=API_KEY, feedback_db=db)
     with serve(create_api(settings)) as url:
-        yield RunningApi(url, FeedbackStore(db), settings.max_text_length)
+        yield RunningApi(url, EventStore.for_sqlite(db), settings.max_text_length)
 
 
 @pytest.fixture

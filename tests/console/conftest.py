@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from console.jobs import JobQueue, jobs_folder
 from core.config import PROJECT_ROOT
-from core.jobs import JobQueue, jobs_folder
 
 APP = str(PROJECT_ROOT / "console" / "app.py")
 
@@ -69,8 +69,8 @@ def poll(condition: Callable[[], object], timeout_s: float, what: str, every_s: 
 @pytest.fixture
 def trained_uri(trained, monkeypatch: pytest.MonkeyPatch) -> str:
     """The URI of the session's tiny trained store (TF-IDF x 3 variants), champion restored after."""
-    from core.registry import promote_best
-    from core.tracking import configure_tracking, resolve_tracking_uri
+    from core.tracking.registry import promote_best
+    from core.tracking.setup import configure_tracking, resolve_tracking_uri
 
     config, _ = trained
     yield resolve_tracking_uri(config.tracking)

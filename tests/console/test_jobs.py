@@ -13,8 +13,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 from streamlit.testing.v1 import AppTest
 
+from console.jobs import CANCELLED, CANCELLED_EXIT_CODE, FINISHED, QUEUED, RUNNING
 from core.config import DEFAULT_DATA_PATH
-from core.jobs import CANCELLED, CANCELLED_EXIT_CODE, FINISHED, QUEUED, RUNNING
 from tests.console.conftest import open_console, poll, queue_of
 
 JOB_TIMEOUT_S = 120

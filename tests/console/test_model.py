@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from mlflow.tracking import MlflowClient
 
-from core.registry import alias_version
+from core.tracking.registry import alias_version
 from tests.console.conftest import open_console
 
 
@@ -62,9 +62,9 @@ def test_promotion_asks_for_confirmation_then_moves_the_alias(trained, model_pag
 
 
 def test_what_the_champion_keys_on_with_the_leak_check(trained, model_page) -> None:
-    from core.diagnostics import load_test_predictions
     from core.explanations.drivers import global_drivers
-    from core.predictor import Predictor
+    from core.serving.predictor import Predictor
+    from core.tracking.diagnostics import load_test_predictions
 
     config, result = trained
     tables = {tuple(d.value.columns): d.value for d in model_page.dataframe}

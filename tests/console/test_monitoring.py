@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.event_store import EventStore, PredictionRecord, now_utc, text_hash
+from core.monitoring.event_store import EventStore, PredictionRecord, now_utc, text_hash
 from tests.console.conftest import figures, open_console
 
 

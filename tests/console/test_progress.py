@@ -1,4 +1,4 @@
-"""Progress reports and cooperative cancellation (core/progress.py), with real signals."""
+"""Progress reports and cooperative cancellation (core/training/progress.py), with real signals."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.progress import (
+from core.training.progress import (
     RUN_MARKER,
     ProgressFile,
     TrainingCancelled,
@@ -58,8 +58,8 @@ def test_reports_go_to_the_progress_file(tmp_path: Path) -> None:
 
 def test_epoch_and_step_come_from_the_current_run_of_the_log(tmp_path: Path) -> None:
     log = (
-        f"INFO core.training: {RUN_MARKER}1/2: keras_embedding-none\nEpoch 1/8\nEpoch 2/8\n"
-        f"INFO core.training: {RUN_MARKER}2/2: bert-none\n"
+        f"INFO core.training.pipeline: {RUN_MARKER}1/2: keras_embedding-none\nEpoch 1/8\nEpoch 2/8\n"
+        f"INFO core.training.pipeline: {RUN_MARKER}2/2: bert-none\n"
         "bert fine-tuning:  10%|#  | 12/120 [00:03<00:30]\rbert fine-tuning:  20%|## | 24/120 [00:06<00:24]"
     )
     counters = log_progress(log)

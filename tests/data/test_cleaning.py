@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from core.cleaning import clean_text, repair_encoding
+from core.data.cleaning import clean_text, repair_encoding
+from core.data.preprocessing import Preprocessor, tokenize
 from core.errors import ConfigError, ResourceError
-from core.preprocessing import Preprocessor, tokenize
 
 
 @pytest.mark.parametrize(

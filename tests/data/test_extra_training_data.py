@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from core.cleaning import clean_text
 from core.config import DEFAULT_NLTK_DATA, DataConfig
-from core.data_loading import load_twitter_samples, split_twitter_samples
+from core.data.cleaning import clean_text
+from core.data.loading import load_twitter_samples, split_twitter_samples
+from core.data.prepared import prepare_data
+from core.data.splitting import Split, add_to_train
 from core.errors import ConfigError
-from core.splitting import Split, add_to_train
-from core.training import fit_classifier, prepare_data
+from core.training.fitting import fit_classifier
 from tests.conftest import tiny_config
 
 

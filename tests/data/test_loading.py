@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.config import DEFAULT_DATA_PATH, DEFAULT_NLTK_DATA, PROJECT_ROOT
-from core.data_loading import EMOTICON_RE, load_sentiment140, load_twitter_samples, strip_emoticons
+from core.data.loading import EMOTICON_RE, load_sentiment140, load_twitter_samples, strip_emoticons
 from core.errors import DataError
 
 GOOD_ROW = '"0","1467810369","Mon Apr 06 22:19:45 PDT 2009","NO_QUERY","user1","my flight was late"\n'

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from core.config import DEFAULT_DATA_PATH, SplitConfig
-from core.data_loading import load_sentiment140, stratified_sample
+from core.data.loading import load_sentiment140, stratified_sample
+from core.data.splitting import split_data
 from core.errors import DataError
-from core.splitting import split_data
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,9 @@ from tests.delivery.slim_site import link_distributions, requirement_names
 _PROBE = """
 import importlib, sys
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
-serving = ["api", "api.app", "core.models.tfidf", "core.models.bert_onnx", "core.predictor", "core.telemetry",
-           "core.event_store", "psycopg", "onnxruntime", "tokenizers", "sklearn", "gunicorn.app.wsgiapp"]
+serving = ["api", "api.app", "core.models.tfidf", "core.models.bert_onnx", "core.serving.predictor",
+           "core.monitoring.telemetry", "core.monitoring.event_store", "psycopg", "onnxruntime", "tokenizers",
+           "sklearn", "gunicorn.app.wsgiapp"]
 for name in serving:
     importlib.import_module(name)
 absent = []

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from core.classifier import SentimentClassifier
 from core.config import BertConfig, TrackingConfig
+from core.models.classifier import SentimentClassifier
 from tests.fixtures import write_easy_csv
 from tests.models.contract import train_family
 from tests.models.tiny_bert import build_tiny_bert

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.classifier import SentimentClassifier
 from core.config import TfidfConfig
+from core.data.prepared import prepare_data
+from core.data.preprocessing import Preprocessor
 from core.explanations.drivers import COLUMNS, drivers_figure, global_drivers, leak_category, split_texts
+from core.models.classifier import SentimentClassifier
 from core.models.tfidf import TfidfModel
-from core.preprocessing import Preprocessor
-from core.training import prepare_data
 from tests.fixtures import easy_rows
 
 LEAK_COLOUR = "#e67e00"

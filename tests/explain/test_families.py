@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from core.classifier import SentimentClassifier
 from core.config import KerasEmbeddingConfig, PipelineConfig, TrackingConfig, get_profile
+from core.data.prepared import prepare_data
 from core.explanations import explainer_for
 from core.explanations.base import logit
 from core.explanations.occlusion import without
-from core.tracking import configure_tracking
-from core.training import prepare_data, train_and_log
+from core.models.classifier import SentimentClassifier
+from core.tracking.setup import configure_tracking
+from core.training.pipeline import train_and_log
 from tests.explain.conftest import NEGATIVE_TWEETS
 from tests.fixtures import NEGATIVE_WORDS, write_easy_csv
 from tests.models.test_keras_families import SHAPE, tiny_lstm

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from core.calibration import Calibrator
+from core.evaluation.calibration import Calibrator
 from core.explanations import LinearExplainer, OcclusionExplainer, explainer_for
 from core.explanations.occlusion import without
 from tests.explain.conftest import NEGATIVE_TWEETS

@@ -9,7 +9,7 @@ import pytest
 from core.explanations import OcclusionExplainer, explainer_for
 from core.explanations.occlusion import without
 from core.explanations.tokens import raw_tokens
-from core.predictor import Predictor
+from core.serving.predictor import Predictor
 from tests.explain.conftest import NEGATIVE_TWEETS
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.data.preprocessing import Preprocessor
 from core.explanations.tokens import align, raw_tokens
-from core.preprocessing import Preprocessor
 
 TWEET = "My flight was DELAYED again &amp; they lost my bag!!! http://t.co/abc @United #fail 3.5 stars, don't"
 

@@ -15,9 +15,11 @@ import mlflow
 import numpy as np
 
 from core.config import TrackingConfig, get_profile
-from core.registry import model_uri
-from core.tracking import configure_tracking
-from core.training import RunResult, prepare_data, train_and_log
+from core.data.prepared import prepare_data
+from core.tracking.registry import model_uri
+from core.tracking.setup import configure_tracking
+from core.training.fitting import RunResult
+from core.training.pipeline import train_and_log
 
 RAW_PROBES = [
     "My flight was DELAYED again &amp; they lost my bag!!! http://t.co/abc",

@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 import torch
 
-from core.classifier import SentimentClassifier
 from core.config import BertConfig, SplitConfig
-from core.data_loading import load_sentiment140
+from core.data.loading import load_sentiment140
+from core.data.preprocessing import Preprocessor
+from core.data.splitting import split_data
 from core.errors import ConfigError, ModelNotFoundError, ResourceError
 from core.models import get_family, load_scorer
 from core.models.bert import (
@@ -31,8 +32,7 @@ from core.models.bert import (
     resolve_checkpoint,
 )
 from core.models.bert_onnx import OnnxBertScorer
-from core.preprocessing import Preprocessor
-from core.splitting import split_data
+from core.models.classifier import SentimentClassifier
 from tests.fixtures import write_easy_csv
 from tests.models.contract import check_family
 from tests.models.tiny_bert import build_tiny_bert
@@ -178,7 +178,7 @@ def test_serving_a_bert_classifier_imports_neither_torch_nor_transformers(tiny_s
     probes = ["my flight was delayed", "thanks for the lovely crew", "ok"]
     code = (
         "import json, sys\n"
-        "from core.classifier import SentimentClassifier\n"
+        "from core.models.classifier import SentimentClassifier\n"
         f"c = SentimentClassifier.load({str(folder)!r})\n"
         f"p = c.predict_proba({probes!r}).tolist()\n"
         "print(json.dumps({'p': p, 'runtime': c.runtime, 'heavy': sorted({'torch', 'transformers', 'tensorflow'}"

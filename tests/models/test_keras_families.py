@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from core.config import KerasEmbeddingConfig, LstmConfig
+from core.data.preprocessing import Preprocessor
 from core.errors import ConfigError
 from core.models.keras_embedding import KerasEmbeddingModel
 from core.models.keras_lstm import OOV_ID, FastTextLstmModel, LstmModel, Word2VecLstmModel
 from core.models.word_vectors import embedding_matrix
-from core.preprocessing import Preprocessor
 from tests.fixtures import easy_rows, write_easy_csv
 from tests.models.contract import check_family
 

@@ -9,11 +9,11 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from core.config import SplitConfig, TfidfConfig
-from core.data_loading import load_sentiment140
+from core.data.loading import load_sentiment140
+from core.data.preprocessing import Preprocessor, tokenize
+from core.data.splitting import split_data
 from core.models import get_family
 from core.models.tfidf import TfidfModel
-from core.preprocessing import Preprocessor, tokenize
-from core.splitting import split_data
 
 
 @pytest.fixture(scope="module")

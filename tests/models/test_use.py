@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from core.config import UseConfig
-from core.embedding_cache import EmbeddingCache
 from core.errors import ResourceError
+from core.models.embedding_cache import EmbeddingCache
 from core.models.use import EMBEDDING_DIM, UseModel, encode_texts, encoder_key, load_encoder
 from tests.fixtures import easy_rows, write_easy_csv
 from tests.models.contract import check_family

@@ -19,7 +19,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from api import ApiSettings
-from core.config import AlertConfig, MonitoringConfig, TrackingConfig
+from core.config import TrackingConfig
+from core.monitoring.settings import AlertConfig, MonitoringConfig
 
 API_KEY = "monitoring-test-key"
 KEY = {"X-API-Key": API_KEY}

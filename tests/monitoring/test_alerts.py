@@ -7,9 +7,9 @@ import time
 from datetime import timedelta
 
 from api import create_app
-from core.alerts import RULE, AlertEngine
-from core.config import AlertConfig
-from core.event_store import EventStore, PredictionRecord, now_utc, text_hash
+from core.monitoring.alerts import RULE, AlertEngine
+from core.monitoring.event_store import EventStore, PredictionRecord, now_utc, text_hash
+from core.monitoring.settings import AlertConfig
 from tests.monitoring.conftest import KEY, api_settings, wait_for
 
 TWEETS = [

@@ -6,7 +6,7 @@ import time
 
 from api import create_app
 from api.openapi import openapi_document
-from core.event_store import text_hash
+from core.monitoring.event_store import text_hash
 from tests.api.schema_check import errors
 from tests.monitoring.conftest import KEY, api_settings, free_port, wait_for
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.drift import SCORE_EDGES, Reference, psi, psi_level, quantile_edges
-from core.monitoring import build_report, period_table
+from core.monitoring.drift import SCORE_EDGES, Reference, psi, psi_level, quantile_edges
+from core.monitoring.report import build_report, period_table
 
 
 def test_psi_of_identical_distributions_is_zero() -> None:
@@ -112,8 +112,8 @@ def test_period_tables_compute_each_column() -> None:
 
 def test_monitor_command_prints_tables_with_psi_against_the_champion(tracking, tmp_path, capsys) -> None:
     from core.cli import main
-    from core.event_store import EventStore, PredictionRecord, now_utc, text_hash
-    from core.tracking import resolve_tracking_uri
+    from core.monitoring.event_store import EventStore, PredictionRecord, now_utc, text_hash
+    from core.tracking.setup import resolve_tracking_uri
 
     store = EventStore.for_sqlite(tmp_path / "events.db")
     start = now_utc() - pd.Timedelta(days=2)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.event_store import EventStore, PredictionNotFoundError, PredictionRecord, now_utc, text_hash
+from core.monitoring.event_store import EventStore, PredictionNotFoundError, PredictionRecord, now_utc, text_hash
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from core.config import PROJECT_ROOT, AlertConfig
-from core.telemetry import MISCLASSIFIED_EVENT
+from core.config import PROJECT_ROOT
+from core.monitoring.settings import AlertConfig
+from core.monitoring.telemetry import MISCLASSIFIED_EVENT
 
 TEMPLATE = PROJECT_ROOT / "infra" / "monitoring-alerts.json"
 QUERY = PROJECT_ROOT / "infra" / "misclassified-tweets.kql"

@@ -11,11 +11,13 @@ from mlflow.tracking import MlflowClient
 
 from core.cli import main
 from core.config import DEFAULT_DATA_PATH, PipelineConfig
-from core.data_loading import LABEL_NAMES, load_sentiment140
-from core.event_store import EventStore, PredictionRecord, now_iso, text_hash
-from core.registry import alias_version
-from core.retraining import config_like_champion, retrain
-from core.training import prepare_data, run_pipeline
+from core.data.loading import LABEL_NAMES, load_sentiment140
+from core.data.prepared import prepare_data
+from core.monitoring.event_store import EventStore, PredictionRecord, now_iso, text_hash
+from core.retraining.loop import retrain
+from core.tracking.champion import config_like_champion
+from core.tracking.registry import alias_version
+from core.training.pipeline import run_pipeline
 from tests.conftest import tiny_config
 
 
@@ -103,7 +105,7 @@ def test_a_worse_challenger_leaves_the_champion(champion: PipelineConfig, tmp_pa
 
 
 def test_held_out_feedback_is_left_out(small_config: PipelineConfig, tmp_path: Path) -> None:
-    from core.retraining import add_to_training, flagged_examples
+    from core.retraining.loop import add_to_training, flagged_examples
 
     data = prepare_data(small_config)
     store = EventStore.for_sqlite(tmp_path / "events.db")
@@ -125,7 +127,7 @@ def test_held_out_feedback_is_left_out(small_config: PipelineConfig, tmp_path: P
 
 def test_an_ensemble_champion_is_retrained_member_by_member(small_config: PipelineConfig, tmp_path: Path) -> None:
     from core.config import EnsembleConfig
-    from core.registry import set_alias
+    from core.tracking.registry import set_alias
 
     config = dataclasses.replace(
         small_config,

@@ -4,7 +4,7 @@ to an ingestion server on loopback; the test asserts on the envelopes it receive
 from __future__ import annotations
 
 from api import create_app
-from core.telemetry import MISCLASSIFIED_EVENT
+from core.monitoring.telemetry import MISCLASSIFIED_EVENT
 from tests.monitoring.conftest import KEY, api_settings, connection_string, envelopes, wait_for
 
 TWEET = "thanks for losing my luggage, great job"

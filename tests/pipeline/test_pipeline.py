@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from core.classifier import SentimentClassifier
-from core.comparison import comparison_table, write_table
 from core.config import PROJECT_ROOT
-from core.data_loading import file_sha256
+from core.data.loading import file_sha256
+from core.data.prepared import prepare_data
 from core.errors import ModelNotFoundError
-from core.evaluation import choose_threshold
-from core.predictor import Predictor
-from core.registry import alias_version, model_uri, promote_best, set_alias
-from core.training import prepare_data
+from core.evaluation.metrics import choose_threshold
+from core.models.classifier import SentimentClassifier
+from core.serving.predictor import Predictor
+from core.tracking.comparison import comparison_table, write_table
+from core.tracking.registry import alias_version, model_uri, promote_best, set_alias
 
 EXPECTED_METRICS = {
     f"{part}_{m}" for part in ("val", "test", "ood") for m in ("accuracy", "f1_negative", "roc_auc", "pr_auc")
@@ -103,7 +103,7 @@ def test_nothing_fitted_on_validation_or_test(trained, tracking) -> None:
     assert classifier.threshold == choose_threshold(data.split.val["label"].to_numpy(), val_p)
     assert champion.metrics["threshold"] == classifier.threshold
     # Vocabulary: every unigram was seen in train; tokens only in val/test are unknown.
-    from core.preprocessing import tokenize
+    from core.data.preprocessing import tokenize
 
     seen = {tok for t in texts["train"] for tok in tokenize(t)}
     held_out_only = {tok for t in texts["val"] + texts["test"] for tok in tokenize(t)} - seen
@@ -167,7 +167,7 @@ def test_experiment_created_by_another_process_first_is_not_an_error(tmp_path) -
     from mlflow.tracking import MlflowClient
 
     from core.config import TrackingConfig
-    from core.tracking import _create_experiment_once, configure_tracking
+    from core.tracking.setup import _create_experiment_once, configure_tracking
 
     uri = configure_tracking(TrackingConfig(store_dir=tmp_path / ".mlflow", experiment="race"))
     client = MlflowClient(tracking_uri=uri)

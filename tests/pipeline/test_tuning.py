@@ -9,10 +9,10 @@ import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
-from core.comparison import comparison_table
 from core.config import Param, TuningConfig
 from core.errors import ConfigError
-from core.training import run_pipeline
+from core.tracking.comparison import comparison_table
+from core.training.pipeline import run_pipeline
 from tests.conftest import tiny_config
 
 

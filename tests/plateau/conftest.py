@@ -25,7 +25,7 @@ class PlateauSession:
 def plateau_session(small_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> PlateauSession:
     """TF-IDF x (none, stem) with temperature calibration and a 2:1 cost threshold, the
     ``none``/``stem`` runs with lexicon features, cleanlab cleanup, and the ensemble of both."""
-    from core.training import run_pipeline
+    from core.training.pipeline import run_pipeline
 
     config = tiny_config(small_csv, tmp_path_factory.mktemp("plateau"))
     config = dataclasses.replace(

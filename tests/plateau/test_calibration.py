@@ -13,18 +13,18 @@ from mlflow.tracking import MlflowClient
 from scipy.special import expit
 from sklearn.metrics import roc_auc_score
 
-from core.calibration import (
+from core.config import CalibrationConfig, apply_override, get_profile
+from core.errors import ConfigError
+from core.evaluation.calibration import (
     Calibrator,
     calibrate_and_threshold,
     cost_threshold,
     expected_calibration_error,
     expected_cost,
 )
-from core.classifier import SentimentClassifier
-from core.config import CalibrationConfig, apply_override, get_profile
-from core.errors import ConfigError
-from core.registry import model_uri
-from core.tracking import configure_tracking
+from core.models.classifier import SentimentClassifier
+from core.tracking.registry import model_uri
+from core.tracking.setup import configure_tracking
 
 
 def _overconfident(n: int = 4000, scale: float = 3.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from core.classifier import SentimentClassifier
-from core.ensemble import check_members, choose_weights, kept_members, select_members
 from core.errors import ConfigError
+from core.models.classifier import SentimentClassifier
 from core.models.ensemble import combine
-from core.predictor import Predictor
-from core.registry import model_uri
-from core.tracking import configure_tracking
-from core.training import run_pipeline
+from core.serving.predictor import Predictor
+from core.tracking.registry import model_uri
+from core.tracking.setup import configure_tracking
+from core.training.ensemble import check_members, choose_weights, kept_members, select_members
+from core.training.pipeline import run_pipeline
 from tests.conftest import tiny_config
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from core.config import NoiseConfig
+from core.data.label_noise import date_balanced_positions, label_issues, training_positions
 from core.errors import ConfigError
-from core.label_noise import date_balanced_positions, label_issues, training_positions
 from tests.fixtures import easy_rows
 
 

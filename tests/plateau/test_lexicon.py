@@ -9,7 +9,7 @@ import numpy as np
 
 from core.config import TfidfConfig
 from core.explanations import explainer_for
-from core.lexicon import FEATURE_NAMES, LexiconFeatures, tweet_features
+from core.models.lexicon import FEATURE_NAMES, LexiconFeatures, tweet_features
 from core.models.tfidf import TfidfModel
 from tests.fixtures import easy_rows
 

@@ -15,10 +15,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from core.alerts import RULE
 from core.config import PROJECT_ROOT
-from core.event_store import EventStore
-from core.tracking import resolve_tracking_uri
+from core.monitoring.alerts import RULE
+from core.monitoring.event_store import EventStore
+from core.tracking.setup import resolve_tracking_uri
 from tests.api.conftest import API_KEY
 from tests.client_app.conftest import free_port
 

@@ -17,7 +17,7 @@ from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema
 
 from api import create_app
-from core.registry import set_alias
+from core.tracking.registry import set_alias
 from tests.api.conftest import make_settings
 from tests.conftest import tiny_config
 from tests.reliability.conftest import KEY
@@ -40,7 +40,7 @@ def _artifact_dir(client: MlflowClient, name: str, version: str) -> Path:
 @pytest.fixture(scope="module")
 def registry(small_csv, tmp_path_factory):
     """A private store: a good champion (v1), a truncated copy, a copy with no files, an incompatible model."""
-    from core.training import run_pipeline
+    from core.training.pipeline import run_pipeline
 
     root = tmp_path_factory.mktemp("safety")
     config = dataclasses.replace(tiny_config(small_csv, root), preprocessing=("none",))

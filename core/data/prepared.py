@@ -1,0 +1,98 @@
+"""The prepared data of a session: the split (decided once, before any fitting), the out-of-domain
+set, the extra ``twitter_samples`` training tweets and the noise-robust training positions."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.config import PipelineConfig
+from core.data.cleaning import clean_text
+from core.data.label_noise import training_positions
+from core.data.loading import file_sha256, load_sentiment140, split_twitter_samples, stratified_sample
+from core.data.preprocessing import Preprocessor
+from core.data.splitting import Split, add_to_train, split_data
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PreparedData:
+    """The split (decided once, before any fitting) and the out-of-domain set."""
+
+    split: Split
+    ood: pd.DataFrame | None
+    data_sha256: str
+    n_extra_train: int = 0
+    """Training tweets that come from ``twitter_samples`` (see ``data.twitter_samples_train``)."""
+    _processed: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    _train_positions: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def parts(self) -> dict[str, pd.DataFrame]:
+        """Every evaluated part by name."""
+        parts = {"train": self.split.train, "val": self.split.val, "test": self.split.test}
+        if self.ood is not None:
+            parts["ood"] = self.ood
+        return parts
+
+    def processed(self, preprocessor: Preprocessor) -> dict[str, list[str]]:
+        """Preprocessed texts of every part for one variant (computed once per variant)."""
+        if preprocessor.variant not in self._processed:
+            self._processed[preprocessor.variant] = {
+                name: preprocessor.transform(frame["text"], progress=name == "train")
+                for name, frame in self.parts().items()
+            }
+        return self._processed[preprocessor.variant]
+
+
+def prepare_data(config: PipelineConfig) -> PreparedData:
+    """Load, subsample and split the tweets; load the out-of-domain set and add the extra
+    ``twitter_samples`` training tweets (``data.twitter_samples_train``) outside it."""
+    frame = load_sentiment140(config.data.path)
+    frame = stratified_sample(frame, config.data.max_rows, config.split.seed)
+    split = split_data(frame, config.split)
+    ood = None
+    n_extra = 0
+    if config.data.ood or config.data.twitter_samples_train:
+        settings = config.data
+        ood, extra = split_twitter_samples(
+            settings.resolved_nltk_data(), settings.ood_max_rows, settings.twitter_samples_train, config.split.seed
+        )
+        if len(extra):
+            ood_keys = ood["text"].map(clean_text)
+            split, n_extra, _, replacing = add_to_train(split, extra, held_out_keys=ood_keys)
+            logger.info(
+                "twitter_samples: %d tweets added to train (%d left out: duplicates or held-out texts; %d replacing).",
+                n_extra,
+                len(extra) - n_extra,
+                replacing,
+            )
+        if not config.data.ood:
+            ood = None
+    logger.info("Split sizes: %s", split.sizes())
+    return PreparedData(split, ood, file_sha256(config.data.path), n_extra_train=n_extra)
+
+
+def train_subset(labels: pd.Series, max_samples: int | None, seed: int) -> np.ndarray:
+    """Positions of a class-stratified, seeded subset of the training split (all when no cap)."""
+    frame = pd.DataFrame({"label": labels.to_numpy()})  # a RangeIndex: the index is the position
+    return np.sort(stratified_sample(frame, max_samples, seed).index.to_numpy())
+
+
+def noise_robust_positions(data: PreparedData, config: PipelineConfig) -> np.ndarray:
+    """Positions of the training tweets kept by the noise remedies of ``config.noise`` (computed
+    once per session and shared by every family, on the cleaned ``none`` texts)."""
+    key = repr(config.noise)
+    if key not in data._train_positions:
+        train = data.split.train
+        texts = []
+        if config.noise.label_cleanup != "none":
+            texts = data.processed(Preprocessor("none", config.data.resolved_nltk_data()))["train"]
+        dates = train["date"] if "date" in train.columns else None
+        data._train_positions[key] = training_positions(
+            config.noise, texts, train["label"].to_numpy(), dates, config.seed
+        )
+    return data._train_positions[key]

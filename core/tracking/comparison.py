@@ -1,0 +1,70 @@
+"""The comparison table of every run, read back from MLflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+
+from core.config import TrackingConfig
+from core.tracking.registry import alias_version
+
+# (MLflow column, table column)
+_COLUMNS = (
+    ("tags.mlflow.runName", "run"),
+    ("params.family", "family"),
+    ("params.preprocessing", "preprocessing"),
+    ("tags.registered_version", "version"),
+    ("metrics.val_{metric}", "val_{metric}"),
+    ("metrics.test_{metric}", "test_{metric}"),
+    ("metrics.val_roc_auc", "val_roc_auc"),
+    ("metrics.test_roc_auc", "test_roc_auc"),
+    ("metrics.test_accuracy", "test_accuracy"),
+    ("metrics.ood_roc_auc", "ood_roc_auc"),
+    ("metrics.ood_accuracy", "ood_accuracy"),
+    ("metrics.train_time_s", "train_time_s"),
+    ("metrics.inference_s_per_1000", "inference_s_per_1000"),
+    ("metrics.model_size_mb", "model_size_mb"),
+    ("start_time", "started"),
+)
+
+
+def comparison_table(config: TrackingConfig, metric: str = "f1_negative") -> pd.DataFrame:
+    """One row per finished run of the experiment, best validation ``metric`` first.
+
+    Returns an empty frame (with the table's columns) when no run exists.
+    """
+    columns = [(src.format(metric=metric), dst.format(metric=metric)) for src, dst in _COLUMNS]
+    runs = mlflow.search_runs(experiment_names=[config.experiment], filter_string="attributes.status = 'FINISHED'")
+    if "tags.tuning_trial" in runs:  # nested Optuna trials are not models of their own
+        runs = runs[runs["tags.tuning_trial"].isna()]
+    if runs.empty:
+        return pd.DataFrame(columns=[dst for _, dst in columns])
+    table = pd.DataFrame({dst: runs[src] if src in runs else None for src, dst in columns})
+    champion = _champion_version(config)
+    table.insert(0, "champion", table["version"].astype(str).eq(champion).map({True: "*", False: ""}))
+    return table.sort_values(f"val_{metric}", ascending=False, na_position="last").reset_index(drop=True)
+
+
+def _champion_version(config: TrackingConfig) -> str | None:
+    return alias_version(config)
+
+
+def write_table(table: pd.DataFrame, folder: Path) -> tuple[Path, Path]:
+    """Write the table as CSV and Markdown in ``folder``; returns both paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = folder / "comparison.csv", folder / "comparison.md"
+    table.to_csv(csv_path, index=False)
+    md_path.write_text(format_markdown(table) + "\n")
+    return csv_path, md_path
+
+
+def format_markdown(table: pd.DataFrame) -> str:
+    """The table as Markdown, numbers rounded to 4 digits, times to 2."""
+    shown = table.drop(columns=["started"], errors="ignore").copy()
+    for column in shown.columns:
+        if pd.api.types.is_float_dtype(shown[column]):
+            digits = 2 if column.endswith(("_s", "_s_per_1000", "_mb")) else 4
+            shown[column] = shown[column].round(digits)
+    return shown.to_markdown(index=False)
