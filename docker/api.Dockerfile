@@ -27,7 +27,17 @@ RUN groupadd --system --gid 10001 app \
     && mkdir -p /data \
     && chown app:app /data
 
-COPY core/ core/
+# Only what serving needs: no training, retraining or CLI code. The delivery test
+# (tests/delivery/test_stack_without_docker.py) starts the API from exactly these files.
+COPY core/__init__.py core/errors.py core/
+COPY core/config/ core/config/
+COPY core/data/ core/data/
+COPY core/evaluation/ core/evaluation/
+COPY core/models/ core/models/
+COPY core/explanations/ core/explanations/
+COPY core/tracking/ core/tracking/
+COPY core/serving/ core/serving/
+COPY core/monitoring/ core/monitoring/
 COPY api/ api/
 
 USER 10001:10001

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from core.config import DEFAULT_DATA_PATH, PROJECT_ROOT, TrackingConfig  # noqa:
 from core.data.loading import load_sentiment140, stratified_sample  # noqa: E402
 from core.tracking.registry import model_uri  # noqa: E402
 from core.tracking.setup import configure_tracking, resolve_tracking_uri  # noqa: E402
+from tests.harness import free_port, percentile  # noqa: E402  (one percentile convention with the tests)
 
 
 def post(url: str, payload: dict) -> dict:
@@ -39,19 +39,6 @@ def post(url: str, payload: dict) -> dict:
     request = urllib.request.Request(url, json.dumps(payload).encode(), {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.load(response)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100) of ``values``."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-def free_port() -> int:
-    """A free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_api(uri: str, port: int, feedback_db: str, runtime: str) -> tuple[subprocess.Popen, float]:

@@ -21,7 +21,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.harness import free_port, percentile  # noqa: E402  (one percentile convention with the tests)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,12 +71,6 @@ class Results:
             self.latencies[kind].extend(values)
         for reason, count in other.errors.items():
             self.errors[reason] += count
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The ``q`` quantile (0..1) of ``values`` (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] if ordered else float("nan")
 
 
 def client_loop(base: str, api_key: str, deadline: float, seed: int) -> Results:
@@ -134,17 +130,11 @@ def report(name: str, results: Results, wall_s: float, monitoring: dict | None) 
     for kind in ("all", "single", "batch", "feedback"):
         values = every if kind == "all" else results.latencies.get(kind, [])
         print(
-            f"{kind:<9} {len(values):>7} {percentile(values, 0.5):>8.1f} {percentile(values, 0.95):>8.1f} "
-            f"{percentile(values, 0.99):>8.1f}"
+            f"{kind:<9} {len(values):>7} {percentile(values, 50):>8.1f} {percentile(values, 95):>8.1f} "
+            f"{percentile(values, 99):>8.1f}"
         )
     if monitoring:
         print(f"event counters after the run: {monitoring.get('events')}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_api(env: dict[str, str], workers: int, threads: int) -> tuple[subprocess.Popen, str]:

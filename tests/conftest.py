@@ -15,6 +15,18 @@ import pytest
 
 from core.config import DEFAULT_DATA_PATH, DEFAULT_NLTK_DATA, PipelineConfig, TrackingConfig, get_profile
 
+FIXTURE_MARKERS = {"browser": "browser", "postgres": "postgres"}
+"""A test that uses one of these fixtures (directly or through another fixture) gets the marker."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests that need a browser or PostgreSQL from the fixtures they use."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in FIXTURE_MARKERS.items():
+            if fixture in used:
+                item.add_marker(marker)
+
 
 @pytest.fixture(autouse=True)
 def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:

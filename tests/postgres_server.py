@@ -11,7 +11,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.harness import free_port
 
 
 class PostgresUnavailable(RuntimeError):
@@ -60,11 +61,6 @@ def find_bin_dir() -> Path:
     raise PostgresUnavailable("PostgreSQL is not installed: run .ci/run, which installs Debian's postgresql package")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def _run_as() -> list[str]:
     if os.geteuid() != 0:
@@ -81,7 +77,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     data_dir = base / "data"
     if run_as:
         shutil.chown(base, user="postgres", group="postgres")
-    port = _free_port()
+    port = free_port()
     try:
         subprocess.run(
             [*run_as, str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres", "-A", "trust", "-E", "UTF8"],

@@ -14,13 +14,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from core.config import PROJECT_ROOT
+from tests.harness import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+pytestmark = pytest.mark.slow  # see the markers in pyproject.toml
 
 
 def read_until(process: subprocess.Popen, marker: str, timeout_s: float) -> str:

@@ -50,7 +50,7 @@ class EnsembleScorer(SentimentScorer):
 
     family = "ensemble"
 
-    def __init__(self, members: list, weights: list[float], names: list[str]) -> None:
+    def __init__(self, members: list[SentimentClassifier], weights: list[float], names: list[str]) -> None:
         if not (len(members) == len(weights) == len(names)) or not members:
             raise ValueError("An ensemble needs one weight and one name per member, and at least one member.")
         self.members = members

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from core.config import PROJECT_ROOT
 from core.tracking.setup import resolve_tracking_uri
 from tests.api.conftest import API_KEY
+from tests.harness import request, serving_api
 
 FORBIDDEN = ("console", "client_app", "tensorflow", "torch", "keras", "transformers")
 
@@ -52,54 +47,12 @@ def test_serving_a_tfidf_champion_imports_no_ui_or_deep_learning_framework(track
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _request(url: str, body: dict | None = None) -> tuple[int, dict]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
 
 def test_gunicorn_serves_the_app(tracking, tmp_path) -> None:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "1", "api:create_app()"],
-        cwd=PROJECT_ROOT,
-        env=_env(tracking, tmp_path),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 120  # generous: CI machines may be busy
-        status = None
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                status, _ = _request(f"{base}/ready")
-                if status == 200:
-                    break
-            except OSError:  # refused while booting, or a read timeout while the worker loads the model
-                pass
-            time.sleep(0.3)
-        assert status == 200, "gunicorn never became ready"
-        status, body = _request(f"{base}/predict", {"texts": ["lost my bag again", "great crew, thanks"]})
+    log = tmp_path / "gunicorn.log"
+    with serving_api(_env(tracking, tmp_path), log, workers=1, threads=1, cwd=PROJECT_ROOT) as (base, _):
+        status, body = request(f"{base}/predict", {"texts": ["lost my bag again", "great crew, thanks"]}, timeout=30)
         assert status == 200 and [p["label"] for p in body["predictions"]] == ["negative", "positive"]
-        status, body = _request(f"{base}/predict", {"text": ""})
+        status, body = request(f"{base}/predict", {"text": ""}, timeout=30)
         assert status == 422 and "empty" in body["error"]
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            _, stderr = server.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            _, stderr = server.communicate()
-    assert API_KEY not in stderr
+    assert API_KEY not in log.read_text()

@@ -18,6 +18,7 @@ from api import ApiSettings
 from api import create_app as create_api
 from client_app import ClientSettings, create_app
 from core.monitoring.event_store import EventStore
+from tests.harness import free_port
 
 API_KEY = "client-test-key-456"
 
@@ -35,12 +36,6 @@ def serve(app: Flask) -> Iterator[str]:
         server.server_close()
         thread.join(timeout=10)
 
-
-def free_port() -> int:
-    """A loopback port nothing listens on (bound then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)

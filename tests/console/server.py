@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,13 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from core.config import PROJECT_ROOT
-
-
-def free_port() -> int:
-    """A free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.harness import free_port
 
 
 def healthy(url: str) -> bool:

@@ -17,6 +17,8 @@ from console.jobs import CANCELLED, CANCELLED_EXIT_CODE, FINISHED, QUEUED, RUNNI
 from core.config import DEFAULT_DATA_PATH
 from tests.console.conftest import open_console, poll, queue_of
 
+pytestmark = pytest.mark.slow  # see the markers in pyproject.toml
+
 JOB_TIMEOUT_S = 120
 
 

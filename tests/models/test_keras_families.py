@@ -17,6 +17,8 @@ from core.models.word_vectors import embedding_matrix
 from tests.fixtures import easy_rows, write_easy_csv
 from tests.models.contract import check_family
 
+pytestmark = pytest.mark.slow  # see the markers in pyproject.toml
+
 SHAPE = {"max_tokens": 2000, "sequence_length": 16, "batch_size": 32}
 VAL_ONLY = "zzvalonly"
 

@@ -15,6 +15,8 @@ from core.models.use import EMBEDDING_DIM, UseModel, encode_texts, encoder_key, 
 from tests.fixtures import easy_rows, write_easy_csv
 from tests.models.contract import check_family
 
+pytestmark = pytest.mark.slow  # see the markers in pyproject.toml
+
 TINY = UseConfig(hidden_units=16, dropout=0.1, learning_rate=5e-3, batch_size=32, epochs=4, patience=1)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,16 +20,11 @@ from aiosmtpd.controller import Controller
 from api import ApiSettings
 from core.config import TrackingConfig
 from core.monitoring.settings import AlertConfig, MonitoringConfig
+from tests.harness import free_port
 
 API_KEY = "monitoring-test-key"
 KEY = {"X-API-Key": API_KEY}
 
-
-def free_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:

@@ -8,7 +8,8 @@ from api import create_app
 from api.openapi import openapi_document
 from core.monitoring.event_store import text_hash
 from tests.api.schema_check import errors
-from tests.monitoring.conftest import KEY, api_settings, free_port, wait_for
+from tests.harness import free_port
+from tests.monitoring.conftest import KEY, api_settings, wait_for
 
 TWEETS = ["lost my bag again, worst airline", "lovely crew, smooth flight", "delayed for five hours"]
 

@@ -4,58 +4,36 @@ alert rule's state (the alert raised before the crash, its cool-down) is read ba
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+import pytest
 
 from core.config import PROJECT_ROOT
 from core.monitoring.alerts import RULE
 from core.monitoring.event_store import EventStore
 from core.tracking.setup import resolve_tracking_uri
 from tests.api.conftest import API_KEY
-from tests.client_app.conftest import free_port
+from tests.harness import free_port, gunicorn_command, request, wait_until_ok
+
+pytestmark = pytest.mark.slow  # see the markers in pyproject.toml
 
 KEY = {"X-API-Key": API_KEY}
 
 
-def _call(url: str, body: dict | None = None, headers: dict | None = None, timeout: float = 10) -> tuple[int, dict]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
 def _start(env: dict[str, str], port: int) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "4", "api:create_app()"],
+        gunicorn_command(port, 2, 4),
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: master and workers are killed together
     )
-
-
-def _wait_ready(base: str, server: subprocess.Popen, deadline_s: float = 120) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if _call(f"{base}/ready", timeout=5)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("gunicorn never became ready")
 
 
 def _kill_group(server: subprocess.Popen) -> None:
@@ -95,8 +73,8 @@ def test_acknowledged_feedback_and_alert_state_survive_sigkill(tracking, tmp_pat
     base = f"http://127.0.0.1:{port}"
     server = _start(env, port)
     try:
-        _wait_ready(base, server)
-        status, body = _call(f"{base}/predict", {"texts": [f"lost my bag on flight {i}" for i in range(200)]})
+        wait_until_ok(f"{base}/ready", server)
+        status, body = request(f"{base}/predict", {"texts": [f"lost my bag on flight {i}" for i in range(200)]})
         assert status == 200
         served = [(p["prediction_id"], p["label"]) for p in body["predictions"]]
         deadline = time.monotonic() + 30  # events are written off the request path: wait until stored
@@ -113,7 +91,7 @@ def test_acknowledged_feedback_and_alert_state_survive_sigkill(tracking, tmp_pat
                     return
                 wrong = "positive" if label == "negative" else "negative"
                 try:
-                    status, _ = _call(
+                    status, _ = request(
                         f"{base}/feedback", {"prediction_id": prediction_id, "correct_label": wrong}, KEY, timeout=5
                     )
                 except OSError:
@@ -146,10 +124,10 @@ def test_acknowledged_feedback_and_alert_state_survive_sigkill(tracking, tmp_pat
 
     server = _start(env, port)
     try:
-        _wait_ready(base, server)
+        wait_until_ok(f"{base}/ready", server)
         for prediction_id, label in served[-3:]:  # three more flagged errors within the cool-down
             wrong = "positive" if label == "negative" else "negative"
-            assert _call(f"{base}/feedback", {"prediction_id": prediction_id, "correct_label": wrong}, KEY)[0] == 201
+            assert request(f"{base}/feedback", {"prediction_id": prediction_id, "correct_label": wrong}, KEY)[0] == 201
     finally:
         server.send_signal(signal.SIGTERM)
         try:

@@ -313,6 +313,7 @@ def test_the_ci_audit_job_ignores_the_same_accepted_ids(policy_file: Path, capsy
     assert set(policy.held_back) <= pinned
 
 
+@pytest.mark.network
 def test_live_pypi_no_known_vulnerable_or_yanked_pin() -> None:
     """The project's real pins against the real PyPI JSON API (the network check of .ci/run)."""
     files = [ROOT / name for name in REQUIREMENT_FILES]
