@@ -124,7 +124,7 @@ def model():
         family=info.family,
         preprocessing=info.preprocessing,
         threshold=info.threshold,
-        metric={"name": info.selection_metric, "split": "validation", "value": info.selection_value},
+        metric={"name": info.selection_metric, "split": info.selection_part or "val", "value": info.selection_value},
         trained_at=info.trained_at,
         runtime=info.runtime,
     )

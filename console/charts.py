@@ -8,10 +8,14 @@ import plotly.graph_objects as go
 
 from core.tracking.diagnostics import Curves
 
+PARTS = ("human_select", "human_report", "val", "test", "ood")
+"""The evaluated parts, the human-labelled ones (the yardstick) first."""
+
 
 def metric_per_model(table: pd.DataFrame, metric: str) -> go.Figure:
-    """Grouped bars: the metric on validation, test and out of domain for each run."""
-    parts = [p for p in ("val", "test", "ood") if f"{p}_{metric}" in table]
+    """Grouped bars: the metric on the human-labelled select and report parts, validation, test and
+    out of domain, for each run."""
+    parts = [p for p in PARTS if f"{p}_{metric}" in table]
     long = table.melt(id_vars=["label"], value_vars=[f"{p}_{metric}" for p in parts], var_name="split")
     long["split"] = long["split"].str.removesuffix(f"_{metric}")
     figure = px.bar(long, x="label", y="value", color="split", barmode="group", title=f"{metric} per model")
@@ -20,8 +24,9 @@ def metric_per_model(table: pd.DataFrame, metric: str) -> go.Figure:
 
 
 def cost_vs_metric(table: pd.DataFrame, metric: str) -> go.Figure:
-    """Training time (log scale) against the validation metric: the cost of each gain."""
-    column = f"val_{metric}"
+    """Training time (log scale) against the metric on the human-labelled ``report`` part (else
+    validation): the cost of each gain."""
+    column = f"human_report_{metric}" if f"human_report_{metric}" in table else f"val_{metric}"
     figure = px.scatter(
         table,
         x="train_time_s",
@@ -30,7 +35,7 @@ def cost_vs_metric(table: pd.DataFrame, metric: str) -> go.Figure:
         hover_name="label",
         hover_data={"inference_s_per_1000": ":.3f", "model_size_mb": ":.1f"},
         log_x=True,
-        title=f"Training time vs validation {metric}",
+        title=f"Training time vs {column.removesuffix('_' + metric).replace('_', ' ')} {metric}",
     )
     figure.update_traces(marker={"size": 12})
     figure.update_layout(xaxis_title="training time (s, log scale)", yaxis_title=column)

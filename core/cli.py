@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from core.config import (
     ALL_FAMILIES,
+    DECISION_PARTS,
+    METRICS,
     PREPROCESSING_VARIANTS,
     PROFILES,
     SPLIT_STRATEGIES,
@@ -129,16 +131,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     except TrainingCancelled:
         monitor.report("cancelled", message="cancelled by SIGTERM")
         raise
-    metric = config.evaluation.selection_metric
+    key = config.evaluation.selection_key
     for run in result.runs:
+        report = run.metrics.get("human_report_roc_auc", float("nan"))
         print(
-            f"{run.family:>10} {run.preprocessing:<10} v{run.version}  "
-            f"val_{metric}={run.metrics['selection_score']:.4f}  test_roc_auc={run.metrics['test_roc_auc']:.4f}"
+            f"{run.family:>10} {run.preprocessing:<10} v{run.version}  {key}={run.metrics['selection_score']:.4f}  "
+            f"test_roc_auc={run.metrics['test_roc_auc']:.4f}  human_report_roc_auc={report:.4f}"
         )
     if result.champion:
         c = result.champion
         name = config.tracking.registered_model
-        print(f"champion: {name} v{c.version} ({c.family}, {c.preprocessing}), val_{metric}={c.score:.4f}")
+        print(f"champion: {name} v{c.version} ({c.family}, {c.preprocessing}), {key}={c.score:.4f}")
     return 0
 
 
@@ -149,7 +152,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     config = _tracking_config(args)
     configure_tracking(config.tracking)
-    table = comparison_table(config.tracking, args.metric)
+    table = comparison_table(config.tracking, args.metric, args.part)
     if table.empty:
         print("No finished training run yet: run `python -m core train --profile quick` first.")
         return 1
@@ -185,7 +188,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         cmd_train(args)
     else:
         print(f"Champion already registered (v{alias_version(config.tracking)}); skipping training.")
-    args.metric = config.evaluation.selection_metric
+    args.metric, args.part = config.evaluation.selection_metric, config.evaluation.selection_part
     args.output_dir = None
     return cmd_compare(args)
 
@@ -254,7 +257,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
             f"({result.feedback_held_out} left out: their text is in validation/test; "
             f"{result.feedback_replacing} replaced a train row)"
         )
-    for name in ("validation", "test"):
+    for name in result.champion_scores:
         mark = " (decides)" if name == result.compared_on else ""
         print(
             f"{name}{mark} {result.metric}: champion v{result.champion_version} {result.champion_scores[name]:.4f}, "
@@ -279,7 +282,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     compare = sub.add_parser("compare", help="comparison table of all runs (printed, CSV, Markdown)")
-    compare.add_argument("--metric", default="f1_negative", help="metric to rank by (default: f1_negative)")
+    compare.add_argument("--metric", default="roc_auc", choices=METRICS, help="metric to rank by (default: roc_auc)")
+    compare.add_argument(
+        "--part", default="human_select", choices=DECISION_PARTS, help="where it is read (default: human_select)"
+    )
     compare.add_argument("--output-dir", type=Path, help="where to write comparison.csv/.md (default: reports/)")
     _add_tracking(compare)
     compare.set_defaults(func=cmd_compare)
@@ -309,7 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     retrain.add_argument("--with-feedback", action="store_true", help="add the flagged tweets (corrected) to train")
     _add_store(retrain)
     retrain.add_argument(
-        "--compare-on", choices=("validation", "test"), default="validation", help="part that decides (validation)"
+        "--compare-on",
+        choices=("human_select", "validation", "test"),
+        help="part that decides (default: where the champion is chosen, human_select)",
     )
     retrain.set_defaults(func=cmd_retrain)
     return parser

@@ -1,5 +1,6 @@
 """Compare page: every finished run (filterable, sortable, exportable as CSV) and charts of
-the chosen metric, the cost of each gain, and the test-split curves and confusion matrices."""
+the chosen metric on the human-labelled parts beside validation, test and out of domain, the cost
+of each gain, and the test-split curves and confusion matrices."""
 
 from __future__ import annotations
 
@@ -35,13 +36,22 @@ def render(store: Store) -> None:
     if table.empty:
         first_run_screen("finished training run")
         return
-    metric = st.selectbox("Metric", METRICS, key="metric", help="Validation ranks the runs; test is shown beside it.")
+    metric = st.selectbox(
+        "Metric",
+        METRICS,
+        index=METRICS.index("roc_auc"),
+        key="metric",
+        help="Human-labelled select ranks the runs (the champion's yardstick); human report, validation, "
+        "test and out of domain are shown beside it.",
+    )
     table = filtered(table)
     if table.empty:
         st.warning("No run matches these filters.")
         return
     table = table.assign(label=run_labels(table))
-    table = table.sort_values(f"val_{metric}", ascending=False, na_position="last").reset_index(drop=True)
+    rank = next((c for c in (f"human_select_{metric}", f"val_{metric}") if c in table), None)
+    if rank is not None:
+        table = table.sort_values(rank, ascending=False, na_position="last").reset_index(drop=True)
     shown = ordered(table, metric)
     st.container(key="runs_table").dataframe(
         shown,
@@ -85,7 +95,9 @@ def run_labels(table: pd.DataFrame) -> list[str]:
 def ordered(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     """The table's columns in reading order (chosen metric first), sorted as asked."""
     lead = ["champion", "label", "experiment", "family", "preprocessing", "profile", "started"]
-    chosen = [c for c in (f"val_{metric}", f"test_{metric}", f"ood_{metric}") if c in table]
+    parts = [f"{p}_{metric}" for p in charts.PARTS]
+    sets = sorted(c for c in table if c.startswith("human_report_") and c.endswith(f"_{metric}") and c not in parts)
+    chosen = [c for c in [*parts, *sets] if c in table]
     costs = [c for c in _COST_COLUMNS if c in table]
     others = [c for c in table.columns if c not in {*lead, *chosen, *costs, "run", "run_id", "version"}]
     shown = table[[*lead, *chosen, *costs, *sorted(others), "run_id"]]

@@ -39,12 +39,17 @@ def render(store: Store) -> None:
     details = version_details(store.tracking, version)
     metric = details.params.get("evaluation.selection_metric", "f1_negative")
 
-    columns = st.columns(5)
-    columns[0].metric(f"val {metric}", _fmt(details.metrics.get(f"val_{metric}")))
-    columns[1].metric(f"test {metric}", _fmt(details.metrics.get(f"test_{metric}")))
-    columns[2].metric("threshold on P(negative)", _fmt(details.threshold))
-    columns[3].metric("size (MB)", _fmt(details.size_mb, 2))
-    columns[4].metric("s per 1,000 tweets", _fmt(details.metrics.get("inference_s_per_1000"), 3))
+    columns = st.columns(4)
+    columns[0].metric(f"human select {metric}", _fmt(details.metrics.get(f"human_select_{metric}")))
+    columns[1].metric(f"human report {metric}", _fmt(details.metrics.get(f"human_report_{metric}")))
+    columns[2].metric(f"val {metric}", _fmt(details.metrics.get(f"val_{metric}")))
+    columns[3].metric(f"test {metric}", _fmt(details.metrics.get(f"test_{metric}")))
+    columns = st.columns(4)
+    columns[0].metric("human report ECE", _fmt(details.metrics.get("human_report_ece")))
+    columns[1].metric("threshold on P(negative)", _fmt(details.threshold))
+    columns[2].metric("size (MB)", _fmt(details.size_mb, 2))
+    columns[3].metric("s per 1,000 tweets", _fmt(details.metrics.get("inference_s_per_1000"), 3))
+    human_sets(details.metrics)
     st.caption(
         f"{details.name} v{details.version} · {details.family} / {details.preprocessing} · run `{details.run_id}` · "
         f"registered {details.created:%Y-%m-%d %H:%M} · aliases: {', '.join(details.aliases) or 'none'}"
@@ -69,6 +74,32 @@ def render(store: Store) -> None:
             st.dataframe(worst_errors(predictions, 20), hide_index=True, width="stretch")
     with drivers_tab:
         drivers(store, version, details.family, predictions)
+
+
+def human_sets(metrics: dict[str, float]) -> None:
+    """The version's scores on each human-labelled set, in each part (nothing for runs without them)."""
+    rows = []
+    for part in ("select", "report"):
+        prefix = f"human_{part}_"
+        sets = sorted(
+            {
+                k.removeprefix(prefix).rsplit("_roc_auc", 1)[0]
+                for k in metrics
+                if k.startswith(prefix) and k.endswith("_roc_auc") and k != f"{prefix}roc_auc"
+            }
+        )
+        for name in sets:
+            rows.append(
+                {
+                    "part": part,
+                    "set": name,
+                    **{m: metrics.get(f"{prefix}{name}_{m}") for m in ("roc_auc", "accuracy", "f1_negative", "ece")},
+                    "tweets": metrics.get(f"{prefix}{name}_n"),
+                }
+            )
+    if rows:
+        st.caption("Tweets labelled by people (select: decisions; report: never used for a choice)")
+        st.container(key="human_sets").dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
 def drivers(store: Store, version: str, family: str, predictions: pd.DataFrame | None) -> None:

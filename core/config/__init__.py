@@ -23,6 +23,7 @@ from core.config.paths import (
     DEFAULT_CACHE_DIR,
     DEFAULT_DATA_PATH,
     DEFAULT_EVENT_DB,
+    DEFAULT_HUMAN_DIR,
     DEFAULT_NLTK_DATA,
     DEFAULT_REPORTS_DIR,
     DEFAULT_STORE_DIR,
@@ -31,6 +32,7 @@ from core.config.paths import (
 )
 from core.config.pipeline import (
     CALIBRATION_METHODS,
+    DECISION_PARTS,
     LABEL_CLEANUP_METHODS,
     METRICS,
     SPLIT_STRATEGIES,
@@ -52,9 +54,11 @@ from core.config.profiles import PROFILES, get_profile
 __all__ = [
     "ALL_FAMILIES",
     "CALIBRATION_METHODS",
+    "DECISION_PARTS",
     "DEFAULT_CACHE_DIR",
     "DEFAULT_DATA_PATH",
     "DEFAULT_EVENT_DB",
+    "DEFAULT_HUMAN_DIR",
     "DEFAULT_NLTK_DATA",
     "DEFAULT_REPORTS_DIR",
     "DEFAULT_STORE_DIR",

@@ -8,6 +8,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
 DEFAULT_DATA_PATH = SHARED_DIR / "data" / "sentiment140" / "sentiment140_train_subset.csv"
 DEFAULT_NLTK_DATA = SHARED_DIR / "nltk_data"
+DEFAULT_HUMAN_DIR = SHARED_DIR / "data" / "human_dev"
 DEFAULT_STORE_DIR = PROJECT_ROOT / ".mlflow"
 DEFAULT_CACHE_DIR = PROJECT_ROOT / ".cache"
 DEFAULT_REPORTS_DIR = PROJECT_ROOT / "reports"

@@ -18,6 +18,7 @@ from core.config.families import PREPROCESSING_VARIANTS, ModelsConfig
 from core.config.paths import (
     DEFAULT_CACHE_DIR,
     DEFAULT_DATA_PATH,
+    DEFAULT_HUMAN_DIR,
     DEFAULT_NLTK_DATA,
     DEFAULT_REPORTS_DIR,
     DEFAULT_STORE_DIR,
@@ -25,6 +26,9 @@ from core.config.paths import (
 
 SPLIT_STRATEGIES = ("stratified", "time")
 METRICS = ("f1_negative", "roc_auc", "pr_auc", "accuracy", "f1_macro")
+DECISION_PARTS = ("human_select", "val")
+"""Where a decision (champion, calibration and threshold, ensemble weights) is taken."""
+ENSEMBLE_FITS = ("human_select", "val_ood")
 
 
 @dataclass
@@ -46,9 +50,24 @@ class DataConfig:
     0: none). They come from outside the out-of-domain evaluation set (the ``ood_max_rows`` tweets,
     the same with or without this), and none is identical once cleaned to a validation, test or
     out-of-domain tweet."""
+    human: bool = True
+    """Score every run on the human-labelled tweets of ``human_dir`` (see :mod:`core.data.human`);
+    they are never trained on: any training tweet equal to one once cleaned is left out."""
+    human_dir: Path = DEFAULT_HUMAN_DIR
+    """Folder of human-labelled sets: STS-Gold, TweetEval and/or ``text,label`` CSVs."""
+    human_max_rows: int | None = None
+    """Stratified (by set and label) subsample of the human-labelled tweets (``None``: all)."""
+    human_select_fraction: float = 0.5
+    """Share of each (set, label) group in the ``select`` part (decisions); the rest is ``report``."""
+    human_seed: int = 2026
+    """Seed of that split and subsample, apart from the training seed: every session is judged on
+    the same tweets."""
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
+        self.human_dir = Path(self.human_dir)
+        _fraction(self.human_select_fraction, "data.human_select_fraction")
+        _check(self.human_max_rows is None or self.human_max_rows >= 20, "data.human_max_rows must be at least 20.")
         if self.nltk_data is not None:
             self.nltk_data = Path(self.nltk_data)
         _check(self.max_rows is None or self.max_rows >= 20, "data.max_rows must be at least 20.")
@@ -93,16 +112,28 @@ class SplitConfig:
 class EvaluationConfig:
     """What 'better' means: the selection metric and how the decision threshold is chosen."""
 
-    selection_metric: str = "f1_negative"
-    """Metric on validation that ranks runs and picks the champion (see the README)."""
+    selection_metric: str = "roc_auc"
+    """Metric that ranks runs and picks the champion (see the README)."""
+    selection_part: str = "human_select"
+    """Where that metric is read: ``human_select`` (the human-labelled ``select`` part) or ``val``
+    (the emoticon-labelled validation split)."""
     threshold_metric: str = "f1_negative"
-    """The decision threshold on P(negative) maximises this metric on validation."""
+    """The decision threshold on P(negative) maximises this metric on the decision part."""
 
     def __post_init__(self) -> None:
         _check(
             self.selection_metric in METRICS,
             f"evaluation.selection_metric must be one of {', '.join(METRICS)}.",
         )
+        _check(
+            self.selection_part in DECISION_PARTS,
+            f"evaluation.selection_part must be one of {', '.join(DECISION_PARTS)}.",
+        )
+
+    @property
+    def selection_key(self) -> str:
+        """The logged metric the champion is chosen on, e.g. ``human_select_roc_auc``."""
+        return f"{self.selection_part}_{self.selection_metric}"
         _check(
             self.threshold_metric in ("f1_negative", "accuracy", "f1_macro"),
             "evaluation.threshold_metric must be f1_negative, accuracy or f1_macro.",
@@ -117,10 +148,13 @@ THRESHOLD_RULES = ("metric", "cost")
 class CalibrationConfig:
     """Calibrated P(negative) and the decision threshold (see :mod:`core.evaluation.calibration`).
 
-    The calibrator is fitted on validation only and saved with the classifier, so the served
-    P(negative) is the calibrated one.
+    The calibrator and the threshold are fitted on one decision part (``fit_on``) and saved with the
+    classifier, so the served P(negative) is the calibrated one.
     """
 
+    fit_on: str = "human_select"
+    """``human_select`` (the human-labelled ``select`` part, so P(negative) means what it says on
+    real tweets) or ``val`` (the emoticon-labelled validation split)."""
     method: str = "none"
     """``none``, ``temperature`` (one T on the logit: ranking unchanged) or ``isotonic``."""
     threshold_rule: str = "metric"
@@ -147,6 +181,10 @@ class CalibrationConfig:
             "calibration costs (cost_missed_negative, cost_false_alarm) must be positive.",
         )
         _check(self.ece_bins >= 2, "calibration.ece_bins must be at least 2.")
+        _check(
+            self.fit_on in DECISION_PARTS,
+            f"calibration.fit_on must be one of {', '.join(DECISION_PARTS)}, got '{self.fit_on}'.",
+        )
 
 
 LABEL_CLEANUP_METHODS = ("none", "cleanlab")
@@ -179,6 +217,12 @@ class EnsembleConfig:
 
     enabled: bool = False
     """Build, evaluate and register the ensemble after the session's runs."""
+    fit_on: str = "human_select"
+    """``human_select``: the weights maximise ROC AUC on the human-labelled ``select`` part, averaged
+    over ``folds`` folds, the plain average kept unless a candidate beats it by more than one standard
+    error; ``val_ood``: the older blend of validation and the out-of-domain selection half."""
+    folds: int = 5
+    """Folds of the human ``select`` part for the weight choice (and its cross-fitted estimate)."""
     members: tuple[str, ...] = ()
     """Run names (``family-variant``) to combine; empty: every run of the session."""
     ood_weight: float = 0.5
@@ -194,6 +238,8 @@ class EnsembleConfig:
 
     def __post_init__(self) -> None:
         self.members = tuple(self.members)
+        _check(self.fit_on in ENSEMBLE_FITS, f"ensemble.fit_on must be one of {', '.join(ENSEMBLE_FITS)}.")
+        _check(self.folds >= 2, "ensemble.folds must be at least 2.")
         _check(0.0 <= self.ood_weight <= 1.0, "ensemble.ood_weight must be in [0, 1].")
         _fraction(self.ood_selection_fraction, "ensemble.ood_selection_fraction")
         _check(self.n_candidates >= 0, "ensemble.n_candidates must not be negative.")
@@ -321,6 +367,13 @@ class PipelineConfig:
             )
         for family in self.families:
             self.models.for_family(family)
+        if not self.data.human:
+            for key, part in (
+                ("evaluation.selection_part", self.evaluation.selection_part),
+                ("calibration.fit_on", self.calibration.fit_on),
+                ("ensemble.fit_on", self.ensemble.fit_on if self.ensemble.enabled else "val"),
+            ):
+                _check(part != "human_select", f"{key}=human_select needs data.human=true (or set it to val).")
         for family in self.tuning.families:
             config_fields = {f.name for f in dataclasses.fields(self.models.for_family(family))}
             unknown = set(self.tuning.search_spaces[family]) - config_fields

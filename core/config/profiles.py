@@ -45,7 +45,7 @@ def _tiny() -> PipelineConfig:
     """Seconds-long settings for tests and smoke checks."""
     return PipelineConfig(
         profile="tiny",
-        data=DataConfig(max_rows=1_500, ood_max_rows=300),
+        data=DataConfig(max_rows=1_500, ood_max_rows=300, human_max_rows=400),
         models=ModelsConfig(tfidf=TfidfConfig(max_features=20_000, char_ngram_max=4)),
     )
 

@@ -3,6 +3,7 @@ set, the extra ``twitter_samples`` training tweets and the noise-robust training
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 
@@ -11,23 +12,27 @@ import pandas as pd
 
 from core.config import PipelineConfig
 from core.data.cleaning import clean_text
+from core.data.human import load_human_sets, split_select_report
 from core.data.label_noise import training_positions
 from core.data.loading import file_sha256, load_sentiment140, split_twitter_samples, stratified_sample
 from core.data.preprocessing import Preprocessor
 from core.data.splitting import Split, add_to_train, split_data
+from core.errors import DataError
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class PreparedData:
-    """The split (decided once, before any fitting) and the out-of-domain set."""
+    """The split (decided once, before any fitting), the out-of-domain set and the human-labelled tweets."""
 
     split: Split
     ood: pd.DataFrame | None
     data_sha256: str
     n_extra_train: int = 0
     """Training tweets that come from ``twitter_samples`` (see ``data.twitter_samples_train``)."""
+    human: pd.DataFrame | None = None
+    """Human-labelled tweets (``text``, ``label``, ``set``, ``part``: see :mod:`core.data.human`)."""
     _processed: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     _train_positions: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -36,7 +41,24 @@ class PreparedData:
         parts = {"train": self.split.train, "val": self.split.val, "test": self.split.test}
         if self.ood is not None:
             parts["ood"] = self.ood
+        if self.human is not None:
+            parts["human"] = self.human
         return parts
+
+    def held_out_keys(self) -> set[str]:
+        """Cleaned texts that must never be trained on: the out-of-domain and human-labelled tweets."""
+        frames = [frame for frame in (self.ood, self.human) if frame is not None]
+        return {key for frame in frames for key in frame["text"].map(clean_text)}
+
+    def human_part(self, part: str) -> pd.DataFrame:
+        """The human-labelled ``select`` or ``report`` part (its index is the position in ``human``).
+
+        Raises:
+            DataError: the session has no human-labelled tweets (``data.human`` is off).
+        """
+        if self.human is None:
+            raise DataError("No human-labelled tweets in this session: set data.human=true or decide on val.")
+        return self.human[self.human["part"] == part]
 
     def processed(self, preprocessor: Preprocessor) -> dict[str, list[str]]:
         """Preprocessed texts of every part for one variant (computed once per variant)."""
@@ -51,9 +73,12 @@ class PreparedData:
 def prepare_data(config: PipelineConfig) -> PreparedData:
     """Load, subsample and split the tweets; load the out-of-domain set and add the extra
     ``twitter_samples`` training tweets (``data.twitter_samples_train``) outside it."""
-    frame = load_sentiment140(config.data.path)
-    frame = stratified_sample(frame, config.data.max_rows, config.split.seed)
+    everything = load_sentiment140(config.data.path)
+    human = load_human(config, set(everything["id"].astype(str))) if config.data.human else None
+    frame = stratified_sample(everything, config.data.max_rows, config.split.seed)
     split = split_data(frame, config.split)
+    if human is not None:
+        split = _without_human_tweets(split, set(human["text"].map(clean_text)))
     ood = None
     n_extra = 0
     if config.data.ood or config.data.twitter_samples_train:
@@ -62,8 +87,10 @@ def prepare_data(config: PipelineConfig) -> PreparedData:
             settings.resolved_nltk_data(), settings.ood_max_rows, settings.twitter_samples_train, config.split.seed
         )
         if len(extra):
-            ood_keys = ood["text"].map(clean_text)
-            split, n_extra, _, replacing = add_to_train(split, extra, held_out_keys=ood_keys)
+            held_out = set(ood["text"].map(clean_text))
+            if human is not None:
+                held_out |= set(human["text"].map(clean_text))
+            split, n_extra, _, replacing = add_to_train(split, extra, held_out_keys=held_out)
             logger.info(
                 "twitter_samples: %d tweets added to train (%d left out: duplicates or held-out texts; %d replacing).",
                 n_extra,
@@ -73,7 +100,29 @@ def prepare_data(config: PipelineConfig) -> PreparedData:
         if not config.data.ood:
             ood = None
     logger.info("Split sizes: %s", split.sizes())
-    return PreparedData(split, ood, file_sha256(config.data.path), n_extra_train=n_extra)
+    return PreparedData(split, ood, file_sha256(config.data.path), n_extra_train=n_extra, human=human)
+
+
+def load_human(config: PipelineConfig, training_ids: set[str]) -> pd.DataFrame:
+    """The human-labelled tweets of ``config.data`` (STS-Gold without ``training_ids``), subsampled
+    and split into ``select`` and ``report`` with the fixed ``data.human_seed``."""
+    settings = config.data
+    frame = load_human_sets(settings.human_dir, training_ids)
+    if settings.human_max_rows is not None and settings.human_max_rows < len(frame):
+        strata = frame["set"] + "/" + frame["label"].astype(str)
+        sample = stratified_sample(frame.assign(label=strata), settings.human_max_rows, settings.human_seed)
+        frame = frame.loc[sample.index].reset_index(drop=True)
+    human = split_select_report(frame, settings.human_select_fraction, settings.human_seed)
+    logger.info("Human-labelled tweets: %s", human.groupby(["set", "part"]).size().to_dict())
+    return human
+
+
+def _without_human_tweets(split: Split, human_keys: set[str]) -> Split:
+    """``split`` whose training part has no tweet equal, once cleaned, to a human-labelled one."""
+    clash = split.train["key"].isin(human_keys)
+    if clash.any():
+        logger.info("Left out of training: %d tweets equal to a human-labelled one once cleaned.", int(clash.sum()))
+    return dataclasses.replace(split, train=split.train[~clash].reset_index(drop=True))
 
 
 def train_subset(labels: pd.Series, max_samples: int | None, seed: int) -> np.ndarray:

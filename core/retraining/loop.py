@@ -9,11 +9,13 @@
    left out (no leakage), and one already in train replaces that row (the correction wins);
 3. train a challenger with :func:`core.training.pipeline.train_and_log` (a normal MLflow run, registered);
    for an ensemble champion, every member again and the ensemble over them;
-4. score the champion, as served, on the same validation and test parts, and compare on the
-   selection metric; the champion alias moves to the challenger only if it is strictly better.
+4. score the champion, as served, on the same human-labelled ``select`` part, validation and test,
+   and compare on the selection metric; the champion alias moves to the challenger only if it is
+   strictly better.
 
-The decision uses validation by default, like every champion choice in the project (test stays
-an untouched confirmation); ``compare_on="test"`` decides on test instead. The comparison is
+The decision is taken where every champion choice of the project is (``evaluation.selection_part``:
+the human-labelled ``select`` part by default, never ``report``); ``compare_on`` picks another part
+(``validation``, or ``test``). The comparison is
 logged on the challenger's run (``champion_*`` metrics, ``retrain_*`` tags).
 """
 
@@ -44,7 +46,8 @@ from core.training.pipeline import train_and_log
 
 logger = logging.getLogger(__name__)
 
-COMPARE_SPLITS = ("validation", "test")
+COMPARE_SPLITS = ("human_select", "validation", "test")
+_METRIC_PREFIX = {"human_select": "human_select", "validation": "val", "test": "test"}
 _LABEL_IDS = {LABEL_NAMES[NEGATIVE]: NEGATIVE, LABEL_NAMES[POSITIVE]: POSITIVE}
 
 
@@ -57,7 +60,8 @@ class RetrainResult:
     metric: str
     compared_on: str
     champion_scores: dict[str, float]
-    """``validation`` and ``test`` values of the metric for the champion on this split."""
+    """``human_select`` (when the session has it), ``validation`` and ``test`` values of the metric for
+    the champion on this split."""
     challenger_scores: dict[str, float]
     promoted: bool
     feedback_added: int
@@ -90,23 +94,28 @@ def flagged_examples(store: EventStore) -> pd.DataFrame:
 
 
 def add_to_training(data: PreparedData, examples: pd.DataFrame) -> tuple[PreparedData, int, int, int]:
-    """``data``  with ``examples`` added to its training part
+    """``data`` with ``examples`` added to its training part (never one equal to an out-of-domain or
+    human-labelled tweet)
     (see :func:`core.data.splitting.add_to_train`).
 
     Returns:
         The new prepared data, and how many examples were added, left out because their text is
         held out (validation or test), and replacing a train row.
     """
-    new_split, added, held_out, replacing = add_to_train(data.split, examples)
+    new_split, added, held_out, replacing = add_to_train(data.split, examples, held_out_keys=data.held_out_keys())
     return dataclasses.replace(data, split=new_split, _processed={}, _train_positions={}), added, held_out, replacing
 
 
 def _champion_scores(config: PipelineConfig, version: str, data: PreparedData, metric: str) -> dict[str, float]:
-    """The champion's metric on the validation and test parts, scored as served (raw text in)."""
+    """The champion's metric on the human ``select`` part (when the session has it), validation and
+    test, scored as served (raw text in)."""
     predictor = Predictor(config.tracking, version=version)
     threshold = predictor.info.threshold if predictor.info.threshold is not None else 0.5
     scores = {}
-    for name, frame in (("validation", data.split.val), ("test", data.split.test)):
+    parts = [("validation", data.split.val), ("test", data.split.test)]
+    if data.human is not None:
+        parts.insert(0, ("human_select", data.human_part("select")))
+    for name, frame in parts:
         probabilities = np.array([p.probability_negative for p in predictor.predict(frame["text"].tolist())])
         scores[name] = float(compute_metrics(frame["label"].to_numpy(), probabilities, threshold)[metric])
     return scores
@@ -133,7 +142,7 @@ def retrain(
     store: EventStore | None,
     family: str | None = None,
     preprocessing: str | None = None,
-    compare_on: str = "validation",
+    compare_on: str | None = None,
 ) -> RetrainResult:
     """Train a challenger (with the flagged tweets when ``store`` is given) and promote it only if better.
 
@@ -142,12 +151,14 @@ def retrain(
         store: event store holding the feedback (``None``: retrain on the original data only).
         family: challenger family (default: the champion's).
         preprocessing: challenger preprocessing variant (default: the champion's).
-        compare_on: ``validation`` (default) or ``test``: the part the decision is made on.
+        compare_on: ``human_select``, ``validation`` or ``test``: the part the decision is made on
+            (default: the config's ``evaluation.selection_part``).
 
     Raises:
         ModelNotFoundError: no champion yet.
         CoreError: ``store`` holds no usable flagged tweet.
     """
+    compare_on = compare_on or ("validation" if config.evaluation.selection_part == "val" else "human_select")
     if compare_on not in COMPARE_SPLITS:
         raise ConfigError(f"compare_on must be one of {', '.join(COMPARE_SPLITS)}.")
     champion = champion_run(config)
@@ -167,9 +178,12 @@ def retrain(
         )
     challenger = _train_challenger(champion, family, variant, data, config)
     challenger_scores = {
-        "validation": challenger.metrics[f"val_{metric}"],
-        "test": challenger.metrics[f"test_{metric}"],
+        name: challenger.metrics[f"{prefix}_{metric}"]
+        for name, prefix in _METRIC_PREFIX.items()
+        if f"{prefix}_{metric}" in challenger.metrics
     }
+    if compare_on not in challenger_scores:
+        raise ConfigError(f"compare_on={compare_on}: this session has no such part (data.human is off?).")
     champion_scores = _champion_scores(config, champion.version, data, metric)
     promoted = challenger_scores[compare_on] > champion_scores[compare_on]
     if promoted:
@@ -177,7 +191,7 @@ def retrain(
     set_alias(config.tracking, challenger.version, alias="challenger")
     client = MlflowClient()
     for name, value in champion_scores.items():
-        client.log_metric(challenger.run_id, f"champion_{'val' if name == 'validation' else name}_{metric}", value)
+        client.log_metric(challenger.run_id, f"champion_{_METRIC_PREFIX[name]}_{metric}", value)
     for key, value in {
         "retrain": "with-feedback" if store is not None else "plain",
         "retrain_champion_version": champion.version,

@@ -44,9 +44,11 @@ class ModelInfo:
     preprocessing: str | None = None
     threshold: float | None = None
     selection_metric: str | None = None
-    """Name of the validation metric the champion was selected on (e.g. ``f1_negative``)."""
+    """Name of the metric the champion was selected on (e.g. ``roc_auc``)."""
+    selection_part: str | None = None
+    """Where that metric was read: ``human_select`` (human-labelled tweets) or ``val``."""
     selection_value: float | None = None
-    """Its validation value for this model."""
+    """Its value for this model on that part."""
     trained_at: str | None = None
     """ISO 8601 UTC start time of the training run."""
     runtime: str | None = None
@@ -77,7 +79,9 @@ def model_info(client: MlflowClient, name: str, version: str) -> ModelInfo:
         return ModelInfo(name, str(version))
     params, metrics = run.data.params, run.data.metrics
     metric = params.get("evaluation.selection_metric")
-    value = metrics.get(f"val_{metric}", metrics.get("selection_score")) if metric else metrics.get("selection_score")
+    part = params.get("evaluation.selection_part", "val")  # runs from before the human yardstick: val
+    value = metrics.get(f"{part}_{metric}") if metric else None
+    value = metrics.get("selection_score") if value is None else value
     return ModelInfo(
         name=name,
         version=str(version),
@@ -86,6 +90,7 @@ def model_info(client: MlflowClient, name: str, version: str) -> ModelInfo:
         preprocessing=mv.tags.get("preprocessing", params.get("preprocessing")),
         threshold=metrics.get("threshold"),
         selection_metric=metric,
+        selection_part=part,
         selection_value=value,
         trained_at=_iso(run.info.start_time),
     )

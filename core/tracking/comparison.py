@@ -16,6 +16,13 @@ _COLUMNS = (
     ("params.family", "family"),
     ("params.preprocessing", "preprocessing"),
     ("tags.registered_version", "version"),
+    ("metrics.human_select_{metric}", "human_select_{metric}"),
+    ("metrics.human_report_{metric}", "human_report_{metric}"),
+    ("metrics.human_select_roc_auc", "human_select_roc_auc"),
+    ("metrics.human_report_roc_auc", "human_report_roc_auc"),
+    ("metrics.human_report_tweeteval_roc_auc", "human_report_tweeteval_roc_auc"),
+    ("metrics.human_report_sts_gold_roc_auc", "human_report_sts_gold_roc_auc"),
+    ("metrics.human_report_ece", "human_report_ece"),
     ("metrics.val_{metric}", "val_{metric}"),
     ("metrics.test_{metric}", "test_{metric}"),
     ("metrics.val_roc_auc", "val_roc_auc"),
@@ -30,12 +37,13 @@ _COLUMNS = (
 )
 
 
-def comparison_table(config: TrackingConfig, metric: str = "f1_negative") -> pd.DataFrame:
-    """One row per finished run of the experiment, best validation ``metric`` first.
+def comparison_table(config: TrackingConfig, metric: str = "roc_auc", part: str = "human_select") -> pd.DataFrame:
+    """One row per finished run of the experiment, best ``metric`` on ``part`` first: the human-labelled
+    ``select`` and ``report`` scores next to validation, test and out of domain.
 
     Returns an empty frame (with the table's columns) when no run exists.
     """
-    columns = [(src.format(metric=metric), dst.format(metric=metric)) for src, dst in _COLUMNS]
+    columns = list(dict.fromkeys((src.format(metric=metric), dst.format(metric=metric)) for src, dst in _COLUMNS))
     runs = mlflow.search_runs(experiment_names=[config.experiment], filter_string="attributes.status = 'FINISHED'")
     if "tags.tuning_trial" in runs:  # nested Optuna trials are not models of their own
         runs = runs[runs["tags.tuning_trial"].isna()]
@@ -44,7 +52,7 @@ def comparison_table(config: TrackingConfig, metric: str = "f1_negative") -> pd.
     table = pd.DataFrame({dst: runs[src] if src in runs else None for src, dst in columns})
     champion = _champion_version(config)
     table.insert(0, "champion", table["version"].astype(str).eq(champion).map({True: "*", False: ""}))
-    return table.sort_values(f"val_{metric}", ascending=False, na_position="last").reset_index(drop=True)
+    return table.sort_values(f"{part}_{metric}", ascending=False, na_position="last").reset_index(drop=True)
 
 
 def _champion_version(config: TrackingConfig) -> str | None:

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class VersionInfo:
-    """A registered model version with the validation score it was selected on."""
+    """A registered model version with the score it was selected on."""
 
     name: str
     version: str
@@ -35,7 +35,8 @@ def register(model_uri: str, name: str, tags: dict[str, str]) -> str:
 
 
 def scored_versions(config: TrackingConfig, metric: str) -> list[VersionInfo]:
-    """Every version of the registered model with its run's validation ``metric``."""
+    """Every version of the registered model with its run's logged ``metric`` (e.g.
+    ``human_select_roc_auc``); versions whose run did not log it are left out."""
     client = MlflowClient()
     try:
         versions = client.search_model_versions(f"name='{config.registered_model}'")
@@ -47,7 +48,7 @@ def scored_versions(config: TrackingConfig, metric: str) -> list[VersionInfo]:
             run = client.get_run(mv.run_id)
         except MlflowException:
             continue
-        score = run.data.metrics.get(f"val_{metric}")
+        score = run.data.metrics.get(metric)
         if score is None or math.isnan(score):
             continue
         out.append(
@@ -78,7 +79,8 @@ def set_alias(config: TrackingConfig, version: str, alias: str | None = None) ->
 
 
 def promote_best(config: TrackingConfig, metric: str) -> VersionInfo | None:
-    """Give the champion alias to the version with the best validation ``metric`` (never test).
+    """Give the champion alias to the version with the best logged ``metric`` (a decision part's:
+    ``human_select_*`` or ``val_*``, never test nor human ``report``).
 
     Returns:
         The promoted version, or ``None`` when nothing is registered.
@@ -91,7 +93,7 @@ def promote_best(config: TrackingConfig, metric: str) -> VersionInfo | None:
     best = max(versions, key=lambda v: (v.score, -int(v.version)))
     set_alias(config, best.version)
     logger.info(
-        "Champion: %s v%s (%s, %s) val_%s=%.4f",
+        "Champion: %s v%s (%s, %s) %s=%.4f",
         best.name,
         best.version,
         best.family,

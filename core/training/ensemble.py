@@ -1,17 +1,22 @@
-"""The ensemble step: weights over the session's runs, chosen with out-of-domain tweets in view.
+"""The ensemble step: weights over the session's runs, chosen on tweets labelled by people.
 
-A logistic stacker fitted on in-distribution validation favours TF-IDF (best in distribution,
-worst out of it) and lost to a plain average (see the shared notes). So the weights maximise
-``(1 - ood_weight) * val ROC AUC + ood_weight * ROC AUC on a fixed half of the out-of-domain
-set`` over the plain average, each member alone and seeded Dirichlet draws; the plain average
-wins ties. The other half of the out-of-domain set is never used for a choice: it is reported
-as ``ood_heldout_*`` for the ensemble and for its best member, the honest comparison. (The
-``ood_*`` metrics of an ensemble run cover the whole set, selection half included.)
+By default (``ensemble.fit_on=human_select``) the weights are chosen on the human-labelled
+``select`` part, the product's yardstick: the plain average, each member alone and seeded Dirichlet
+draws are each scored by their mean ROC AUC over ``ensemble.folds`` stratified folds, and the plain
+average stays unless the best candidate beats it by more than one standard error (1-2k tweets must
+not overfit 200 candidates). The cross-fitted AUC of that procedure (each fold scored with weights
+chosen on the others) is logged as ``ensemble_select_crossfit_roc_auc``. The human ``report`` part
+is never looked at.
+
+``ensemble.fit_on=val_ood`` keeps the older choice: ``(1 - ood_weight) * val ROC AUC + ood_weight *
+ROC AUC on a fixed half of the out-of-domain set``, the other half reported as ``ood_heldout_*``.
+(A logistic stacker fitted on in-distribution validation favours TF-IDF and lost to a plain average:
+see the shared notes.)
 
 Members whose weight is below ``ensemble.min_weight`` are dropped and the rest renormalised (each
 member costs its whole inference time and memory). The ensemble is calibrated and thresholded like
-any classifier, logged as its own MLflow run (``ensemble-none``) with its cost (size, seconds per
-1,000 tweets), and registered as one pyfunc.
+any classifier (on ``calibration.fit_on``), logged as its own MLflow run (``ensemble-none``) with its
+cost (size, seconds per 1,000 tweets), and registered as one pyfunc.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from core.evaluation.metrics import compute_metrics
 from core.models.classifier import SentimentClassifier
 from core.models.ensemble import EnsembleScorer, combine
 from core.tracking.setup import git_commit
-from core.training.fitting import RunResult, evaluate_classifier, log_and_register
+from core.training.fitting import RunResult, decision_part, evaluate_classifier, log_and_register
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +105,72 @@ def blend_scores(
     return {"val_roc_auc": float(val_auc), "ood_select_roc_auc": float(ood_auc), "score": float(score)}
 
 
+def fold_ids(strata: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """A fold number (0..k-1) per tweet: each stratum (set x label) dealt round-robin after a seeded shuffle."""
+    rng = np.random.default_rng(seed)
+    folds = np.empty(len(strata), dtype=int)
+    for stratum in np.unique(strata):
+        positions = rng.permutation(np.flatnonzero(strata == stratum))
+        folds[positions] = np.arange(len(positions)) % k
+    return folds
+
+
+def fold_aucs(weights: np.ndarray, probabilities: list[np.ndarray], y: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    """ROC AUC of the weighted ensemble on each fold (``nan`` on a fold with one class)."""
+    combined = combine(probabilities, weights)
+    out = []
+    for fold in range(folds.max() + 1):
+        in_fold = folds == fold
+        both = len(np.unique(y[in_fold])) == 2
+        out.append(roc_auc_score(y[in_fold], combined[in_fold]) if both else np.nan)
+    return np.asarray(out)
+
+
+def _one_se_choice(table: np.ndarray, folds: list[int]) -> int:
+    """The candidate (row) with the best mean AUC over ``folds``, unless the plain average (row 0) is
+    within one standard error of the paired difference: then the average."""
+    scores = table[:, folds]
+    means = np.nanmean(scores, axis=1)
+    best = int(np.nanargmax(means))
+    difference = scores[best] - scores[0]
+    se = (
+        float(np.nanstd(difference, ddof=1) / np.sqrt(max(1, np.sum(~np.isnan(difference))))) if len(folds) > 1 else 0.0
+    )
+    return 0 if means[best] - means[0] <= se else best
+
+
+def choose_weights_on_folds(
+    probabilities: list[np.ndarray], y: np.ndarray, strata: np.ndarray, n_random: int, k: int, seed: int
+) -> tuple[np.ndarray, dict[str, float]]:
+    """Weights chosen on the human-labelled ``select`` part, regularised so ~1-2k tweets do not overfit
+    them: every candidate is scored on ``k`` folds, and the plain average is kept unless the best
+    candidate's mean fold AUC beats it by more than one standard error.
+
+    Returns:
+        The weights and facts: ``roc_auc`` (all of ``select``), ``fold_mean_roc_auc``,
+        ``crossfit_roc_auc`` (each fold scored with the weights chosen on the other folds: an honest
+        estimate of the procedure) and ``average_crossfit_roc_auc`` (the plain average, same folds).
+    """
+    candidates = candidate_weights(len(probabilities), n_random, seed)
+    folds = fold_ids(strata, k, seed)
+    table = np.vstack([fold_aucs(w, probabilities, y, folds) for w in candidates])
+    chosen = _one_se_choice(table, list(range(k)))
+    crossfit = [table[_one_se_choice(table, [f for f in range(k) if f != held]), held] for held in range(k)]
+    return candidates[chosen], ensemble_scores(candidates[chosen], probabilities, y, folds) | {
+        "crossfit_roc_auc": float(np.nanmean(crossfit)),
+        "average_crossfit_roc_auc": float(np.nanmean(table[0])),
+    }
+
+
+def ensemble_scores(
+    weights: np.ndarray, probabilities: list[np.ndarray], y: np.ndarray, folds: np.ndarray
+) -> dict[str, float]:
+    """``roc_auc`` (all of ``select``) and ``fold_mean_roc_auc`` (the ``score``) of one weight vector."""
+    fold_mean = float(np.nanmean(fold_aucs(weights, probabilities, y, folds)))
+    whole = float(roc_auc_score(y, combine(probabilities, weights)))
+    return {"roc_auc": whole, "fold_mean_roc_auc": fold_mean, "score": fold_mean}
+
+
 def _kept(items: list, keep: np.ndarray) -> list:
     return [item for item, k in zip(items, keep, strict=True) if k]
 
@@ -156,6 +227,59 @@ def build_ensemble(
         The ensemble classifier and facts to log (weights, selection scores, held-out OOD AUCs).
     """
     settings = config.ensemble
+    facts: dict[str, float] = {}
+    if settings.fit_on == "human_select":
+        members, weights, chosen = _weights_on_human_select(members, data, config, facts)
+    else:
+        members, weights, chosen = _weights_on_val_and_ood(members, data, config, facts)
+    names = [name for name, _ in members]
+    scorer = EnsembleScorer([c for _, c in members], weights.tolist(), names)
+    preprocessor = Preprocessor("none", config.data.resolved_nltk_data())
+    labels, texts = decision_part(data, data.processed(preprocessor), config.calibration.fit_on)
+    calibrator, threshold = calibrate_and_threshold(
+        config.calibration, config.evaluation.threshold_metric, labels, scorer.predict_proba(texts)
+    )
+    facts.update({f"ensemble_weight_{name}": float(w) for name, w in zip(names, weights, strict=True)})
+    facts.update({f"ensemble_select_{k}": float(v) for k, v in chosen.items()})
+    facts["n_members"] = float(len(members))
+    return SentimentClassifier(preprocessor, scorer, threshold, calibrator), facts
+
+
+Members = list[tuple[str, SentimentClassifier]]
+
+
+def _weights_on_human_select(
+    members: Members, data: PreparedData, config: PipelineConfig, facts: dict[str, float]
+) -> tuple[Members, np.ndarray, dict[str, float]]:
+    """Weights from the human-labelled ``select`` part (:func:`choose_weights_on_folds`), members below
+    ``ensemble.min_weight`` dropped; ``facts`` gets each member's ``select`` AUC."""
+    settings = config.ensemble
+    select = data.human_part("select")
+    y = select["label"].to_numpy()
+    strata = (select["set"] + "/" + select["label"].astype(str)).to_numpy()
+    probabilities = []
+    for name, classifier in members:
+        texts = data.processed(classifier.preprocessor)["human"]
+        probabilities.append(classifier.predict_processed([texts[i] for i in select.index]))
+        facts[f"member_{name}_human_select_roc_auc"] = float(roc_auc_score(y, probabilities[-1]))
+    weights, chosen = choose_weights_on_folds(
+        probabilities, y, strata, settings.n_candidates, settings.folds, config.seed
+    )
+    keep = kept_members(weights, settings.min_weight)
+    facts["n_members_dropped"] = float((~keep).sum())
+    if not keep.all():
+        members, probabilities = _kept(members, keep), _kept(probabilities, keep)
+        weights = weights[keep] / weights[keep].sum()
+        folds = fold_ids(strata, settings.folds, config.seed)
+        chosen = {**chosen, **ensemble_scores(weights, probabilities, y, folds)}
+    return members, weights, chosen
+
+
+def _weights_on_val_and_ood(
+    members: Members, data: PreparedData, config: PipelineConfig, facts: dict[str, float]
+) -> tuple[Members, np.ndarray, dict[str, float]]:
+    """The older choice: a blend of validation and the out-of-domain selection half (``val_ood``)."""
+    settings = config.ensemble
     val = [c.predict_processed(data.processed(c.preprocessor)["val"]) for _, c in members]
     y_val = data.split.val["label"].to_numpy()
     ood_sel = ood_rest = None
@@ -170,7 +294,6 @@ def build_ensemble(
     weights, chosen = choose_weights(
         val, y_val, ood_sel, y_ood, settings.ood_weight, settings.n_candidates, config.seed
     )
-    facts: dict[str, float] = {}
     if ood_rest is not None:
         (member_rest, y_rest) = ood_rest
         for (name, _), p in zip(members, member_rest, strict=True):
@@ -183,17 +306,7 @@ def build_ensemble(
         ood_sel = _kept(ood_sel, keep) if ood_sel is not None else None
         weights = weights[keep] / weights[keep].sum()
         chosen = blend_scores(weights, val, y_val, ood_sel, y_ood, settings.ood_weight)
-    names = [name for name, _ in members]
-    scorer = EnsembleScorer([c for _, c in members], weights.tolist(), names)
-    preprocessor = Preprocessor("none", config.data.resolved_nltk_data())
-    raw_val = scorer.predict_proba(data.processed(preprocessor)["val"])
-    calibrator, threshold = calibrate_and_threshold(
-        config.calibration, config.evaluation.threshold_metric, y_val, raw_val
-    )
-    facts.update({f"ensemble_weight_{name}": float(w) for name, w in zip(names, weights, strict=True)})
-    facts.update({f"ensemble_select_{k}": float(v) for k, v in chosen.items()})
-    facts["n_members"] = float(len(members))
-    return SentimentClassifier(preprocessor, scorer, threshold, calibrator), facts
+    return members, weights, chosen
 
 
 def heldout_ood_metrics(
@@ -252,7 +365,7 @@ def train_ensemble_and_log(runs: list[RunResult], data: PreparedData, config: Pi
         metrics = {**facts, **evaluate_classifier(classifier, data, probabilities, config.calibration.ece_bins)}
         metrics.update(heldout_ood_metrics(classifier, data, config))
         metrics.update(behaviour_metrics(classifier))
-        metrics["selection_score"] = metrics[f"val_{config.evaluation.selection_metric}"]
+        metrics["selection_score"] = metrics[config.evaluation.selection_key]
         metrics["train_time_s"] = sum(r.metrics.get("train_time_s", 0.0) for r in members)
         version = log_and_register(classifier, metrics, probabilities["test"], data, config, "ensemble", "none")
     logger.info(

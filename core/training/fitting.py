@@ -13,8 +13,10 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
+import pandas as pd
 
 from core.config import PipelineConfig
+from core.data.human import PARTS
 from core.data.prepared import PreparedData, noise_robust_positions, train_subset
 from core.data.preprocessing import Preprocessor
 from core.evaluation.calibration import calibrate_and_threshold, expected_calibration_error
@@ -27,6 +29,8 @@ from core.tracking.setup import log_classifier
 from core.training.seeding import set_seeds
 
 _TIMING_SAMPLE = 1000
+HUMAN_SET_METRICS = ("roc_auc", "accuracy", "f1_negative", "ece", "n")
+"""What each human-labelled set logs within a part (the parts log every metric)."""
 
 
 @dataclass
@@ -68,15 +72,52 @@ def fit_classifier(
     facts["train_time_s"] = time.perf_counter() - start
     facts["n_train_used"] = float(len(keep))
     facts["n_train_noise_removed"] = float(len(labels) - len(kept))
+    decision_labels, decision_texts = decision_part(data, texts, config.calibration.fit_on)
     calibrator, threshold = calibrate_and_threshold(
         config.calibration,
         config.evaluation.threshold_metric,
-        data.split.val["label"].to_numpy(),
-        model.predict_proba(texts["val"]),
+        decision_labels,
+        model.predict_proba(decision_texts),
     )
     if calibrator is not None and calibrator.method == "temperature":
         facts["calibration_temperature"] = calibrator.temperature
     return SentimentClassifier(preprocessor, model, threshold, calibrator), facts
+
+
+def decision_part(data: PreparedData, texts: dict[str, list[str]], part: str) -> tuple[np.ndarray, list[str]]:
+    """Labels and preprocessed texts of the part a decision is taken on: ``val`` or ``human_select``.
+
+    Raises:
+        DataError: ``human_select`` asked for while the session has no human-labelled tweets.
+    """
+    if part == "val":
+        return data.split.val["label"].to_numpy(), texts["val"]
+    select = data.human_part("select")
+    return select["label"].to_numpy(), [texts["human"][i] for i in select.index]
+
+
+def human_metrics(
+    human: pd.DataFrame, probabilities: np.ndarray, threshold: float, ece_bins: int = 15
+) -> dict[str, float]:
+    """Metrics on the human-labelled tweets: each part (``human_select_*``, ``human_report_*``) and
+    each set within each part (``human_report_tweeteval_roc_auc``, ...)."""
+    labels = human["label"].to_numpy()
+    metrics: dict[str, float] = {}
+    for part in PARTS:
+        in_part = (human["part"] == part).to_numpy()
+        groups = [(f"human_{part}", in_part, None)]
+        groups += [
+            (f"human_{part}_{name}", in_part & (human["set"] == name).to_numpy(), HUMAN_SET_METRICS)
+            for name in sorted(human["set"].unique())
+        ]
+        for prefix, mask, keys in groups:
+            if not mask.any():
+                continue
+            scores = compute_metrics(labels[mask], probabilities[mask], threshold)
+            scores["ece"] = expected_calibration_error(labels[mask], probabilities[mask], ece_bins)
+            scores["n"] = float(mask.sum())
+            metrics.update({f"{prefix}_{k}": float(v) for k, v in scores.items() if keys is None or k in keys})
+    return metrics
 
 
 def evaluate_classifier(
@@ -85,7 +126,8 @@ def evaluate_classifier(
     keep: dict[str, np.ndarray] | None = None,
     ece_bins: int = 15,
 ) -> dict[str, float]:
-    """Metrics on val, test and out of domain, prefixed by the part's name, and the threshold.
+    """Metrics on val, test, out of domain and the human-labelled parts (:func:`human_metrics`),
+    prefixed by the part's name, and the threshold.
 
     Every part also gets its expected calibration error, of the served (calibrated) P(negative)
     (``*_ece``) and of the model's raw one (``*_ece_raw``).
@@ -103,6 +145,10 @@ def evaluate_classifier(
         probabilities = classifier.calibrate(raw)
         if keep is not None:
             keep[name] = probabilities
+        if name == "human":
+            metrics.update(human_metrics(frame, probabilities, classifier.threshold, ece_bins))
+            metrics["human_ece_raw"] = expected_calibration_error(frame["label"].to_numpy(), raw, ece_bins)
+            continue
         labels = frame["label"].to_numpy()
         for key, value in compute_metrics(labels, probabilities, classifier.threshold).items():
             metrics[f"{name}_{key}"] = float(value)

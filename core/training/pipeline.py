@@ -81,7 +81,7 @@ def _fit_and_evaluate(
     probabilities: dict[str, np.ndarray] = {}
     metrics = {**facts, **evaluate_classifier(classifier, data, probabilities, config.calibration.ece_bins)}
     metrics.update(behaviour_metrics(classifier))
-    metrics["selection_score"] = metrics[f"val_{config.evaluation.selection_metric}"]
+    metrics["selection_score"] = metrics[config.evaluation.selection_key]
     return config, classifier, metrics, probabilities
 
 
@@ -163,6 +163,6 @@ def run_pipeline(config: PipelineConfig, monitor: TrainingMonitor | None = None)
             runs.append(train_ensemble_and_log(runs, data, config))
     monitor.report("promoting champion", 1.0)
     with monitor.shielded():
-        champion = promote_best(config.tracking, config.evaluation.selection_metric)
+        champion = promote_best(config.tracking, config.evaluation.selection_key)
     monitor.report("done", 1.0)
     return PipelineResult(runs, champion)

@@ -1,7 +1,8 @@
 """Hyper-parameter optimisation with Optuna: each trial is a nested MLflow run.
 
-A trial fits the family on train with sampled values and scores the selection metric on
-validation (threshold also chosen on validation); test is never looked at. The best values
+A trial fits the family on train with sampled values and scores the selection metric on the
+decision part (``evaluation.selection_part``: human ``select`` by default); test and human
+``report`` are never looked at. The best values
 are returned for the final training of the family.
 """
 
@@ -18,7 +19,7 @@ from core.config import Param, PipelineConfig
 from core.data.prepared import PreparedData
 from core.errors import ConfigError
 from core.evaluation.metrics import compute_metrics
-from core.training.fitting import fit_classifier
+from core.training.fitting import decision_part, fit_classifier
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def tune_family(family: str, variant: str, data: PreparedData, config: PipelineC
     if not space:
         raise ConfigError(f"tuning: no search space for family '{family}'.")
     metric = config.evaluation.selection_metric
-    val_labels = data.split.val["label"].to_numpy()
+    part = config.evaluation.selection_part
 
     def objective(trial: optuna.Trial) -> float:
         values = {name: suggest(trial, name, param) for name, param in space.items()}
@@ -62,9 +63,9 @@ def tune_family(family: str, variant: str, data: PreparedData, config: PipelineC
             mlflow.set_tags({"family": family, "preprocessing": variant, "tuning_trial": str(trial.number)})
             mlflow.log_params(values)
             classifier, facts = fit_classifier(family, variant, data, with_family_values(config, family, values))
-            probabilities = classifier.predict_processed(data.processed(classifier.preprocessor)["val"])
-            scores = compute_metrics(val_labels, probabilities, classifier.threshold)
-            mlflow.log_metrics({f"val_{k}": float(v) for k, v in scores.items()})
+            labels, texts = decision_part(data, data.processed(classifier.preprocessor), part)
+            scores = compute_metrics(labels, classifier.predict_processed(texts), classifier.threshold)
+            mlflow.log_metrics({f"{part}_{k}": float(v) for k, v in scores.items()})
             mlflow.log_metric("train_time_s", facts["train_time_s"])
         return float(scores[metric])
 
@@ -73,6 +74,6 @@ def tune_family(family: str, variant: str, data: PreparedData, config: PipelineC
     study.optimize(objective, n_trials=config.tuning.n_trials, timeout=config.tuning.timeout_s, show_progress_bar=True)
     best = study.best_trial
     mlflow.log_params({f"tuning.best.{k}": v for k, v in best.params.items()})
-    mlflow.log_metrics({"tuning_best_val_score": float(best.value), "tuning_trials": float(len(study.trials))})
-    logger.info("Tuned %s-%s: best val_%s=%.4f with %s", family, variant, metric, best.value, best.params)
+    mlflow.log_metrics({"tuning_best_score": float(best.value), "tuning_trials": float(len(study.trials))})
+    logger.info("Tuned %s-%s: best %s_%s=%.4f with %s", family, variant, part, metric, best.value, best.params)
     return dict(best.params)

@@ -52,9 +52,9 @@ def test_model_describes_the_champion_run(client, trained, tracking) -> None:
     assert body["family"] == "tfidf" and body["preprocessing"] == champion.preprocessing
     assert body["threshold"] == champion.metrics["threshold"]
     assert body["metric"] == {
-        "name": "f1_negative",
-        "split": "validation",
-        "value": champion.metrics["val_f1_negative"],
+        "name": "roc_auc",
+        "split": "human_select",
+        "value": champion.metrics["human_select_roc_auc"],
     }
     assert body["trained_at"].startswith("20") and body["run_id"] == champion.run_id
     assert body["runtime"] == "native"  # TF-IDF has no ONNX export; BERT's is tested in test_onnx_serving

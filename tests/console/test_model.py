@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from mlflow.tracking import MlflowClient
 
-from core.tracking.registry import alias_version
+from core.tracking.registry import alias_version, set_alias
 from tests.console.conftest import open_console
 
 
@@ -21,7 +21,18 @@ def test_champion_details_and_worst_errors(trained, model_page) -> None:
     assert model_page.selectbox(key="version").value == champion
     run = next(r for r in result.runs if r.version == champion)
     metrics = {m.label: m.value for m in model_page.metric}
-    assert metrics["val f1_negative"] == f"{run.metrics['val_f1_negative']:.4f}"
+    assert metrics["val roc_auc"] == f"{run.metrics['val_roc_auc']:.4f}"
+    assert metrics["human select roc_auc"] == f"{run.metrics['human_select_roc_auc']:.4f}"
+    assert metrics["human report roc_auc"] == f"{run.metrics['human_report_roc_auc']:.4f}"
+    sets = next(d.value for d in model_page.dataframe if "set" in d.value.columns)
+    assert sorted(zip(sets["part"], sets["set"], strict=True)) == [
+        ("report", "sts_gold"),
+        ("report", "tweeteval"),
+        ("select", "sts_gold"),
+        ("select", "tweeteval"),
+    ]
+    report = sets[(sets["part"] == "report") & (sets["set"] == "tweeteval")].iloc[0]
+    assert report["roc_auc"] == pytest.approx(run.metrics["human_report_tweeteval_roc_auc"])
     assert metrics["threshold on P(negative)"] == f"{run.metrics['threshold']:.4f}"
     assert metrics["size (MB)"] == f"{run.metrics['model_size_mb']:.2f}"
     assert model_page.success[0].value.startswith(f"v{champion} is the `champion`")
@@ -54,11 +65,15 @@ def test_promotion_asks_for_confirmation_then_moves_the_alias(trained, model_pag
 
     model_page.button(key="promote").click().run()
     model_page.button(key="confirm_promote").click().run()
-    assert not model_page.exception
-    assert alias_version(config.tracking) == other
-    assert str(MlflowClient().get_model_version_by_alias(config.tracking.registered_model, "champion").version) == other
-    assert model_page.success[0].value.startswith(f"v{other} is now the champion")
-    assert "· champion" in model_page.selectbox(key="version").format_func(other)
+    try:
+        assert not model_page.exception
+        assert alias_version(config.tracking) == other
+        champion = MlflowClient().get_model_version_by_alias(config.tracking.registered_model, "champion")
+        assert str(champion.version) == other
+        assert model_page.success[0].value.startswith(f"v{other} is now the champion")
+        assert "· champion" in model_page.selectbox(key="version").format_func(other)
+    finally:  # the session's store is shared: leave the champion as the other tests expect it
+        set_alias(config.tracking, result.champion.version)
 
 
 def test_what_the_champion_keys_on_with_the_leak_check(trained, model_page) -> None:

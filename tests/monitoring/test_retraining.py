@@ -74,7 +74,9 @@ def test_a_better_challenger_is_promoted(champion: PipelineConfig, tmp_path: Pat
     run = MlflowClient().get_model_version(champion.tracking.registered_model, result.challenger_version).run_id
     logged = MlflowClient().get_run(run).data
     assert logged.tags["retrain_promoted"] == "true" and logged.tags["retrain_champion_version"] == "1"
-    assert logged.metrics["champion_val_f1_negative"] == pytest.approx(result.champion_scores["validation"])
+    metric = champion.evaluation.selection_metric
+    assert logged.metrics[f"champion_val_{metric}"] == pytest.approx(result.champion_scores["validation"])
+    assert logged.metrics[f"champion_human_select_{metric}"] == pytest.approx(result.champion_scores["human_select"])
     assert logged.metrics["n_train_used"] == pytest.approx(
         len(prepare_data(config_like_champion(champion)).split.train) + result.feedback_added
     )

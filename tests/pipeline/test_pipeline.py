@@ -21,7 +21,9 @@ from core.tracking.comparison import comparison_table, write_table
 from core.tracking.registry import alias_version, model_uri, promote_best, set_alias
 
 EXPECTED_METRICS = {
-    f"{part}_{m}" for part in ("val", "test", "ood") for m in ("accuracy", "f1_negative", "roc_auc", "pr_auc")
+    f"{part}_{m}"
+    for part in ("val", "test", "ood", "human_select", "human_report")
+    for m in ("accuracy", "f1_negative", "roc_auc", "pr_auc")
 } | {"train_time_s", "inference_s_per_1000", "model_size_mb", "threshold", "selection_score"}
 
 
@@ -41,7 +43,8 @@ def test_one_run_per_variant_with_params_metrics_tags(trained, tracking) -> None
         assert run.data.metrics["train_time_s"] > 0 and run.data.metrics["inference_s_per_1000"] > 0
         params = run.data.params
         assert params["family"] == "tfidf" and params["preprocessing"] == r.preprocessing
-        assert params["split.seed"] == "42" and params["evaluation.selection_metric"] == "f1_negative"
+        assert params["split.seed"] == "42" and params["evaluation.selection_metric"] == "roc_auc"
+        assert params["evaluation.selection_part"] == "human_select" == params["calibration.fit_on"]
         assert params["models.tfidf.C"] == str(config.models.tfidf.C)
         tags = run.data.tags
         assert tags["data_sha256"] == file_sha256(config.data.path)
@@ -56,9 +59,9 @@ def test_model_is_logged_with_signature(trained, tracking) -> None:
     assert [c.name for c in info.signature.outputs.inputs] == ["label", "probability_negative"]
 
 
-def test_champion_is_best_on_validation(trained, tracking) -> None:
+def test_champion_is_best_on_human_select(trained, tracking) -> None:
     _, result = trained
-    best = max(result.runs, key=lambda r: r.metrics["val_f1_negative"])
+    best = max(result.runs, key=lambda r: (r.metrics["human_select_roc_auc"], -int(r.version)))
     assert result.champion.version == best.version
     assert alias_version(tracking) == best.version
 
@@ -70,7 +73,7 @@ def test_alias_promotion_moves_and_refuses_unknown_versions(trained, tracking) -
     assert alias_version(tracking) == other
     with pytest.raises(ModelNotFoundError, match="no version 999"):
         set_alias(tracking, "999")
-    promote_best(tracking, "f1_negative")
+    promote_best(tracking, "human_select_roc_auc")
     assert alias_version(tracking) == result.champion.version
 
 
@@ -98,9 +101,10 @@ def test_nothing_fitted_on_validation_or_test(trained, tracking) -> None:
     local = mlflow.artifacts.download_artifacts(model_uri(tracking))
     classifier = SentimentClassifier.load(f"{local}/artifacts/classifier")
     texts = data.processed(classifier.preprocessor)
-    # Threshold: exactly the one that validation (not test) selects.
-    val_p = classifier.model.predict_proba(texts["val"])
-    assert classifier.threshold == choose_threshold(data.split.val["label"].to_numpy(), val_p)
+    # Threshold: exactly the one that the human-labelled select part (not test, not report) selects.
+    select = data.human_part("select")
+    select_p = classifier.model.predict_proba([texts["human"][i] for i in select.index])
+    assert classifier.threshold == choose_threshold(select["label"].to_numpy(), select_p)
     assert champion.metrics["threshold"] == classifier.threshold
     # Vocabulary: every unigram was seen in train; tokens only in val/test are unknown.
     from core.data.preprocessing import tokenize
@@ -119,7 +123,8 @@ def test_predictor_and_comparison(trained, tracking, tmp_path) -> None:
     assert [p.label for p in predictions] == ["negative", "positive"]
     table = comparison_table(tracking)
     assert len(table) == 3 and set(table["preprocessing"]) == {"none", "lemmatize", "stem"}
-    assert table["val_f1_negative"].is_monotonic_decreasing
+    assert table["human_select_roc_auc"].is_monotonic_decreasing
+    assert {"human_report_roc_auc", "human_report_tweeteval_roc_auc", "val_roc_auc", "ood_roc_auc"} <= set(table)
     assert table.loc[table["champion"] == "*", "version"].astype(str).tolist() == [alias_version(tracking)]
     csv_path, md_path = write_table(table, tmp_path)
     assert csv_path.read_text().count("\n") == 4 and "| tfidf" in md_path.read_text()
@@ -184,11 +189,11 @@ def test_a_tie_on_the_selection_metric_keeps_the_older_version(trained, tracking
     client = MlflowClient()
     source = client.get_model_version(tracking.registered_model, champion.version).source
     with mlflow.start_run(run_name="twin") as run:  # same score, newer version
-        mlflow.log_metric("val_f1_negative", champion.metrics["val_f1_negative"])
+        mlflow.log_metric("human_select_roc_auc", champion.metrics["human_select_roc_auc"])
     twin = client.create_model_version(tracking.registered_model, source, run_id=run.info.run_id).version
     try:
         assert int(twin) > int(champion.version)
-        assert promote_best(tracking, "f1_negative").version == champion.version
+        assert promote_best(tracking, "human_select_roc_auc").version == champion.version
     finally:
         client.delete_model_version(tracking.registered_model, twin)
         client.delete_run(run.info.run_id)

@@ -29,13 +29,13 @@ def test_trials_are_nested_runs_and_best_values_are_reused(small_csv: Path, tmp_
     experiment = parent.info.experiment_id
     children = mlflow.search_runs([experiment], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
     assert len(children) == 4
-    assert children["metrics.val_f1_negative"].notna().all()
-    best = children.loc[children["metrics.val_f1_negative"].idxmax()]
+    assert children["metrics.human_select_roc_auc"].notna().all()  # trials are judged on human select
+    best = children.loc[children["metrics.human_select_roc_auc"].idxmax()]
     # The final model is trained with the best trial's values.
     assert float(parent.data.params["models.tfidf.C"]) == pytest.approx(float(best["params.C"]))
     assert parent.data.params["models.tfidf.word_ngram_max"] == best["params.word_ngram_max"]
     assert parent.data.params["tuning.best.C"] == best["params.C"]
-    assert parent.data.metrics["tuning_best_val_score"] == pytest.approx(best["metrics.val_f1_negative"])
+    assert parent.data.metrics["tuning_best_score"] == pytest.approx(best["metrics.human_select_roc_auc"])
     # Trials are not models: the comparison table and the registry only hold the final run.
     assert len(comparison_table(config.tracking)) == 1
     assert len(MlflowClient().search_model_versions(f"name='{config.tracking.registered_model}'")) == 1

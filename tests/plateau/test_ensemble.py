@@ -1,5 +1,6 @@
-"""The ensemble: weights chosen with out-of-domain tweets in view, one registered pyfunc that
-serves like any single model, its cost and held-out out-of-domain comparison logged."""
+"""The ensemble: weights chosen on the human-labelled select part (or, on request, with
+out-of-domain tweets in view), one registered pyfunc that serves like any single model, its cost
+and its cross-fitted estimate logged."""
 
 from __future__ import annotations
 
@@ -16,7 +17,13 @@ from core.models.ensemble import combine
 from core.serving.predictor import Predictor
 from core.tracking.registry import model_uri
 from core.tracking.setup import configure_tracking
-from core.training.ensemble import check_members, choose_weights, kept_members, select_members
+from core.training.ensemble import (
+    check_members,
+    choose_weights,
+    choose_weights_on_folds,
+    kept_members,
+    select_members,
+)
 from core.training.pipeline import run_pipeline
 from tests.conftest import tiny_config
 
@@ -42,6 +49,19 @@ def test_weights_follow_the_out_of_domain_half_when_asked() -> None:
     assert w_ood.sum() == pytest.approx(1.0) and chosen["ood_select_roc_auc"] > 0.6
 
 
+def test_weights_on_human_select_keep_the_average_unless_clearly_beaten() -> None:
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 1_200)
+    strata = np.where(rng.random(1_200) < 0.5, "a", "b").astype(object) + "/" + y.astype(str)
+    twin_a, twin_b = (np.clip(y * 0.35 + rng.random(1_200) * 0.65, 0, 1) for _ in range(2))
+    weights, facts = choose_weights_on_folds([twin_a, twin_b], y, strata, n_random=100, k=5, seed=0)
+    assert weights.tolist() == [0.5, 0.5]  # equal members: no candidate is clearly better than averaging
+    strong, noise = np.clip(y * 0.6 + rng.random(1_200) * 0.4, 0, 1), rng.random(1_200)
+    weights, facts = choose_weights_on_folds([strong, noise], y, strata, n_random=100, k=5, seed=0)
+    assert weights[0] > 0.8 and facts["crossfit_roc_auc"] > facts["average_crossfit_roc_auc"]
+    assert 0.5 < facts["crossfit_roc_auc"] <= facts["fold_mean_roc_auc"] + 0.01
+
+
 def test_negligible_members_are_dropped_but_two_always_stay() -> None:
     assert kept_members(np.array([0.6, 0.02, 0.38]), 0.05).tolist() == [True, False, True]
     assert kept_members(np.array([0.97, 0.02, 0.01]), 0.05).tolist() == [True, True, False]
@@ -54,8 +74,10 @@ def test_ensemble_run_is_registered_served_and_costed(plateau_session) -> None:
     members = [r for r in result.runs if r.family == "tfidf"]
     metrics = ensemble.metrics
     assert sum(v for k, v in metrics.items() if k.startswith("ensemble_weight_")) == pytest.approx(1.0)
-    for key in ("test_roc_auc", "ood_roc_auc", "ood_heldout_roc_auc", "best_member_ood_heldout_roc_auc", "test_ece"):
+    for key in ("test_roc_auc", "ood_roc_auc", "human_report_roc_auc", "ensemble_select_crossfit_roc_auc", "test_ece"):
         assert 0.0 <= metrics[key] <= 1.0, key
+    for member in members:  # each candidate's human-select AUC is logged beside the weights
+        assert 0.5 < metrics[f"member_tfidf-{member.preprocessing}_human_select_roc_auc"] <= 1.0
     assert metrics["model_size_mb"] > max(r.metrics["model_size_mb"] for r in members) * 0.99
     assert metrics["inference_s_per_1000"] > 0 and metrics["behaviour_overall"] >= 0
     # Loose: on ~2k real tweets the ensemble is not worse than its weakest member.
