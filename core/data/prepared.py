@@ -72,13 +72,13 @@ class PreparedData:
 
 def prepare_data(config: PipelineConfig) -> PreparedData:
     """Load, subsample and split the tweets; load the out-of-domain set and add the extra
-    ``twitter_samples`` training tweets (``data.twitter_samples_train``) outside it."""
+    ``twitter_samples`` training tweets (``data.twitter_samples_train``) outside it; load the
+    human-labelled tweets (``data.human``) and keep every tweet equal to one out of training."""
     everything = load_sentiment140(config.data.path)
     human = load_human(config, set(everything["id"].astype(str))) if config.data.human else None
+    human_keys = set(human["text"].map(clean_text)) if human is not None else set()
     frame = stratified_sample(everything, config.data.max_rows, config.split.seed)
-    split = split_data(frame, config.split)
-    if human is not None:
-        split = _without_human_tweets(split, set(human["text"].map(clean_text)))
+    split = _without(split_data(frame, config.split), human_keys)
     ood = None
     n_extra = 0
     if config.data.ood or config.data.twitter_samples_train:
@@ -87,9 +87,7 @@ def prepare_data(config: PipelineConfig) -> PreparedData:
             settings.resolved_nltk_data(), settings.ood_max_rows, settings.twitter_samples_train, config.split.seed
         )
         if len(extra):
-            held_out = set(ood["text"].map(clean_text))
-            if human is not None:
-                held_out |= set(human["text"].map(clean_text))
+            held_out = set(ood["text"].map(clean_text)) | human_keys
             split, n_extra, _, replacing = add_to_train(split, extra, held_out_keys=held_out)
             logger.info(
                 "twitter_samples: %d tweets added to train (%d left out: duplicates or held-out texts; %d replacing).",
@@ -117,7 +115,7 @@ def load_human(config: PipelineConfig, training_ids: set[str]) -> pd.DataFrame:
     return human
 
 
-def _without_human_tweets(split: Split, human_keys: set[str]) -> Split:
+def _without(split: Split, human_keys: set[str]) -> Split:
     """``split`` whose training part has no tweet equal, once cleaned, to a human-labelled one."""
     clash = split.train["key"].isin(human_keys)
     if clash.any():
