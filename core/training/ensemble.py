@@ -255,12 +255,11 @@ def _weights_on_human_select(
     ``ensemble.min_weight`` dropped; ``facts`` gets each member's ``select`` AUC."""
     settings = config.ensemble
     select = data.human_part("select")
-    y = select["label"].to_numpy()
     strata = (select["set"] + "/" + select["label"].astype(str)).to_numpy()
     probabilities = []
     for name, classifier in members:
-        texts = data.processed(classifier.preprocessor)["human"]
-        probabilities.append(classifier.predict_processed([texts[i] for i in select.index]))
+        y, texts = decision_part(data, data.processed(classifier.preprocessor), "human_select")
+        probabilities.append(classifier.predict_processed(texts))
         facts[f"member_{name}_human_select_roc_auc"] = float(roc_auc_score(y, probabilities[-1]))
     weights, chosen = choose_weights_on_folds(
         probabilities, y, strata, settings.n_candidates, settings.folds, config.seed
