@@ -36,7 +36,7 @@ def out_of_fold_probabilities(texts: list[str], labels: np.ndarray, folds: int, 
     Returns:
         An (n, 2) array of probabilities, columns in label order 0, 1.
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer  # lazy: only for cleanlab
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
@@ -51,7 +51,7 @@ def out_of_fold_probabilities(texts: list[str], labels: np.ndarray, folds: int, 
 
 def label_issues(texts: list[str], labels: np.ndarray, folds: int = 5, seed: int = 42) -> np.ndarray:
     """Boolean mask of training tweets that confident learning flags as probably mislabelled."""
-    from cleanlab.filter import find_label_issues
+    from cleanlab.filter import find_label_issues  # lazy: an optional remedy
 
     probabilities = out_of_fold_probabilities(texts, labels, folds, seed)
     return np.asarray(find_label_issues(np.asarray(labels), probabilities, filter_by="prune_by_noise_rate"))

@@ -7,6 +7,7 @@ and never downloads; a missing corpus raises :class:`ResourceError`.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -32,7 +33,7 @@ def use_nltk_data(folder: Path | None) -> Path:
     Raises:
         ResourceError: the folder does not exist.
     """
-    import nltk
+    import nltk  # lazy: only the lemmatize and stem variants load NLTK
 
     folder = Path(folder) if folder is not None else DEFAULT_NLTK_DATA
     if not folder.is_dir():
@@ -47,7 +48,7 @@ def use_nltk_data(folder: Path | None) -> Path:
 
 @functools.lru_cache(maxsize=4)
 def _lemmatizer(folder: str) -> Callable[[str], str]:
-    from nltk.stem import WordNetLemmatizer
+    from nltk.stem import WordNetLemmatizer  # lazy: see use_nltk_data
 
     root = use_nltk_data(Path(folder))
     if not ((root / "corpora" / "wordnet.zip").exists() or (root / "corpora" / "wordnet").is_dir()):
@@ -73,7 +74,7 @@ def _lemmatizer(folder: str) -> Callable[[str], str]:
 
 @functools.lru_cache(maxsize=1)
 def _stemmer() -> Callable[[str], str]:
-    from nltk.stem.snowball import SnowballStemmer
+    from nltk.stem.snowball import SnowballStemmer  # lazy: see use_nltk_data
 
     stem = SnowballStemmer("english").stem
     return functools.lru_cache(maxsize=200_000)(stem)
@@ -97,8 +98,6 @@ class Preprocessor:
 
     def _token_map(self) -> Callable[[str], str] | None:
         if self.variant == "lemmatize":
-            import os
-
             folder = self.nltk_data or os.environ.get("NLTK_DATA") or str(DEFAULT_NLTK_DATA)
             return _lemmatizer(folder.split(os.pathsep)[0])
         if self.variant == "stem":

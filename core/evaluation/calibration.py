@@ -79,7 +79,7 @@ class Calibrator:
             best = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
             return cls("temperature", temperature=float(np.exp(best.x)))
         if method == "isotonic":
-            from sklearn.isotonic import IsotonicRegression
+            from sklearn.isotonic import IsotonicRegression  # lazy: only the isotonic method needs it
 
             iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p_negative, y_true)
             return cls("isotonic", x=iso.X_thresholds_.tolist(), y=iso.y_thresholds_.tolist())

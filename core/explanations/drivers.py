@@ -25,7 +25,7 @@ from core.explanations import explainer_for
 from core.models.classifier import SentimentClassifier
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
+    import plotly.graph_objects as go  # lazy: only the figure needs plotly
 
 LEAK_WORDS: dict[str, frozenset[str]] = {
     "month": frozenset(
@@ -183,7 +183,7 @@ def split_texts(config: PipelineConfig, part: str = "test") -> list[str]:
 def drivers_figure(explanation: GlobalExplanation) -> go.Figure:
     """A horizontal bar chart of the top drivers: towards negative to the right (red), towards
     positive to the left (blue), leak tokens in orange and named in the title."""
-    import plotly.graph_objects as go
+    import plotly.graph_objects as go  # lazy: only the figure needs plotly
 
     frame = explanation.drivers.sort_values("total_weight")
     colours = [

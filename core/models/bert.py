@@ -408,7 +408,7 @@ class BertModel(SentimentModel):
         self._trace_to_onnx(folder / ONNX_FILE)
         graphs: list[type[OnnxBertScorer]] = [OnnxBertScorer]
         if self.config.onnx_int8:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
+            from onnxruntime.quantization import QuantType, quantize_dynamic  # lazy: only for the int8 export
 
             root = logging.getLogger()
             level = root.level

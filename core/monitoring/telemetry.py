@@ -40,7 +40,7 @@ class Telemetry:
     """
 
     def __init__(self, connection_string: str, offline_storage: bool = True, schedule_delay_ms: int = 5000) -> None:
-        from azure.monitor.opentelemetry.exporter import AzureMonitorLogExporter
+        from azure.monitor.opentelemetry.exporter import AzureMonitorLogExporter  # lazy: only with a connection string
         from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
         from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
         from opentelemetry.sdk.resources import Resource

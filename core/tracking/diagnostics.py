@@ -75,7 +75,7 @@ def confusion(predictions: pd.DataFrame) -> pd.DataFrame:
 
     Rows are the true class, columns the predicted one, ``negative`` first.
     """
-    from sklearn.metrics import confusion_matrix
+    from sklearn.metrics import confusion_matrix  # lazy, as above
 
     predicted = (predictions["p_negative"] >= predictions["threshold"]).astype(int)
     matrix = confusion_matrix(predictions["label"], predicted, labels=[1, 0])
