@@ -100,11 +100,11 @@ def apply_override(config: Any, assignment: str) -> Any:
 
 
 def _typed_keys_message(message: str, values: dict[str, str], prefix: str) -> str:
-    """``message`` of a section's validation, its field names replaced by the keys the user typed
-    (``lstm.dropout`` -> ``models.lstm_fasttext.dropout``) and the assignments in front."""
+    """``message`` of a section's validation, its dotted field names replaced by the keys the user
+    typed (``lstm.dropout`` -> ``models.lstm_fasttext.dropout``) and the assignments in front."""
     for key in values:
         name = key.rsplit(".", 1)[-1]
-        message = re.sub(rf"(?<![\w.])(?:\w+\.)*{re.escape(name)}(?!\w)", f"{prefix}{key}", message)
+        message = re.sub(rf"(?<![\w.])(?:\w+\.)+{re.escape(name)}(?![\w.])", f"{prefix}{key}", message)
     assignments = ", ".join(f"{prefix}{key}={raw}" for key, raw in values.items())
     return f"--set {assignments}: {message}"
 

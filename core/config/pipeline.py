@@ -368,12 +368,20 @@ class PipelineConfig:
         for family in self.families:
             self.models.for_family(family)
         if not self.data.human:
-            for key, part in (
-                ("evaluation.selection_part", self.evaluation.selection_part),
-                ("calibration.fit_on", self.calibration.fit_on),
-                ("ensemble.fit_on", self.ensemble.fit_on if self.ensemble.enabled else "val"),
-            ):
-                _check(part != "human_select", f"{key}=human_select needs data.human=true (or set it to val).")
+            human_decisions = [
+                key
+                for key, part in (
+                    ("evaluation.selection_part", self.evaluation.selection_part),
+                    ("calibration.fit_on", self.calibration.fit_on),
+                    ("ensemble.fit_on", self.ensemble.fit_on if self.ensemble.enabled else "val"),
+                )
+                if part == "human_select"
+            ]
+            _check(
+                not human_decisions,
+                f"data.human=false leaves no human-labelled tweets to decide on: set {', '.join(human_decisions)} "
+                "to val (ensemble.fit_on to val_ood), or keep data.human=true.",
+            )
         for family in self.tuning.families:
             config_fields = {f.name for f in dataclasses.fields(self.models.for_family(family))}
             unknown = set(self.tuning.search_spaces[family]) - config_fields

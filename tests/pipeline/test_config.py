@@ -98,3 +98,15 @@ def test_the_family_list_exists_once() -> None:
     assert tuple(f.name for f in fields(ModelsConfig)) == ALL_FAMILIES == tuple(FAMILIES) == tuple(FAMILY_MODELS)
     assert get_family("tfidf").__name__ == "TfidfModel"
     assert build_parser().parse_args(["train", "--model", "use"]).model == ["use"]
+
+
+def test_turning_the_human_yardstick_off_names_every_decision_to_move() -> None:
+    with pytest.raises(ConfigError) as refused:
+        _cli_config("data.human=false", "ensemble.enabled=true")
+    message = str(refused.value)
+    assert "evaluation.selection_part, calibration.fit_on, ensemble.fit_on" in message
+    assert "no human-labelled tweets" in message  # prose is left as written
+    config = _cli_config(
+        "data.human=false", "evaluation.selection_part=val", "calibration.fit_on=val", "ensemble.enabled=false"
+    )
+    assert config.evaluation.selection_key == "val_roc_auc"
