@@ -61,7 +61,6 @@ def find_bin_dir() -> Path:
     raise PostgresUnavailable("PostgreSQL is not installed: run .ci/run, which installs Debian's postgresql package")
 
 
-
 def _run_as() -> list[str]:
     if os.geteuid() != 0:
         return []

@@ -47,7 +47,6 @@ def test_serving_a_tfidf_champion_imports_no_ui_or_deep_learning_framework(track
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
-
 def test_gunicorn_serves_the_app(tracking, tmp_path) -> None:
     log = tmp_path / "gunicorn.log"
     with serving_api(_env(tracking, tmp_path), log, workers=1, threads=1, cwd=PROJECT_ROOT) as (base, _):

@@ -37,7 +37,6 @@ def serve(app: Flask) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-
 @dataclass(frozen=True)
 class RunningApi:
     """The real API served on loopback, and the feedback store it writes to."""

@@ -26,7 +26,6 @@ API_KEY = "monitoring-test-key"
 KEY = {"X-API-Key": API_KEY}
 
 
-
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
     """Poll ``condition`` until it holds or the deadline passes; returns its last value."""
     deadline = time.monotonic() + timeout
