@@ -177,6 +177,12 @@ def load_human_sets(folder: Path, training_ids: set[str] | frozenset[str] = froz
     return frame.drop(columns="key").reset_index(drop=True)
 
 
+def strata(frame: pd.DataFrame) -> pd.Series:
+    """Each tweet's stratum, ``set/label``: what the split, the subsample and the ensemble's folds
+    keep in proportion."""
+    return frame["set"] + "/" + frame["label"].astype(str)
+
+
 def split_select_report(frame: pd.DataFrame, select_fraction: float, seed: int) -> pd.DataFrame:
     """``frame`` with a ``part`` column: ``select`` or ``report``, stratified by set and label, seeded.
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from core.config import PipelineConfig
 from core.data.cleaning import clean_text
-from core.data.human import load_human_sets, split_select_report
+from core.data.human import load_human_sets, split_select_report, strata
 from core.data.label_noise import training_positions
 from core.data.loading import file_sha256, load_sentiment140, split_twitter_samples, stratified_sample
 from core.data.preprocessing import Preprocessor
@@ -107,8 +107,7 @@ def load_human(config: PipelineConfig, training_ids: set[str]) -> pd.DataFrame:
     settings = config.data
     frame = load_human_sets(settings.human_dir, training_ids)
     if settings.human_max_rows is not None and settings.human_max_rows < len(frame):
-        strata = frame["set"] + "/" + frame["label"].astype(str)
-        sample = stratified_sample(frame.assign(label=strata), settings.human_max_rows, settings.human_seed)
+        sample = stratified_sample(frame.assign(label=strata(frame)), settings.human_max_rows, settings.human_seed)
         frame = frame.loc[sample.index].reset_index(drop=True)
     human = split_select_report(frame, settings.human_select_fraction, settings.human_seed)
     logger.info("Human-labelled tweets: %s", human.groupby(["set", "part"]).size().to_dict())

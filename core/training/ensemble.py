@@ -28,6 +28,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from core.config import PipelineConfig, flatten
+from core.data.human import strata as human_strata
 from core.data.prepared import PreparedData
 from core.data.preprocessing import Preprocessor
 from core.errors import ConfigError
@@ -255,21 +256,21 @@ def _weights_on_human_select(
     ``ensemble.min_weight`` dropped; ``facts`` gets each member's ``select`` AUC."""
     settings = config.ensemble
     select = data.human_part("select")
-    strata = (select["set"] + "/" + select["label"].astype(str)).to_numpy()
+    groups = human_strata(select).to_numpy()
     probabilities = []
     for name, classifier in members:
         y, texts = decision_part(data, data.processed(classifier.preprocessor), "human_select")
         probabilities.append(classifier.predict_processed(texts))
         facts[f"member_{name}_human_select_roc_auc"] = float(roc_auc_score(y, probabilities[-1]))
     weights, chosen = choose_weights_on_folds(
-        probabilities, y, strata, settings.n_candidates, settings.folds, config.seed
+        probabilities, y, groups, settings.n_candidates, settings.folds, config.seed
     )
     keep = kept_members(weights, settings.min_weight)
     facts["n_members_dropped"] = float((~keep).sum())
     if not keep.all():
         members, probabilities = _kept(members, keep), _kept(probabilities, keep)
         weights = weights[keep] / weights[keep].sum()
-        folds = fold_ids(strata, settings.folds, config.seed)
+        folds = fold_ids(groups, settings.folds, config.seed)
         chosen = {**chosen, **ensemble_scores(weights, probabilities, y, folds)}
     return members, weights, chosen
 
