@@ -147,16 +147,17 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Print the comparison table and write it as CSV and Markdown."""
-    from core.tracking.comparison import comparison_table, format_markdown, write_table
+    from core.tracking.comparison import comparison_table, describe_budget, format_markdown, write_table
     from core.tracking.setup import configure_tracking
 
     config = _tracking_config(args)
     configure_tracking(config.tracking)
-    table = comparison_table(config.tracking, args.metric, args.part)
+    table = comparison_table(config.tracking, args.metric, args.part, config.serving)
     if table.empty:
         print("No finished training run yet: run `python -m core train --profile quick` first.")
         return 1
     print(format_markdown(table))
+    print(describe_budget(config.serving))
     csv_path, md_path = write_table(table, args.output_dir or config.reports_dir)
     print(f"\nwritten: {csv_path} and {md_path}")
     return 0

@@ -19,3 +19,7 @@ class ResourceError(CoreError):
 
 class ModelNotFoundError(CoreError):
     """A requested model, version or alias does not exist in the registry."""
+
+
+class NotServableError(CoreError):
+    """A model the deployed API could not load (its image lacks a framework it needs)."""

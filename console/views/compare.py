@@ -12,11 +12,21 @@ import streamlit as st
 from console import charts
 from console.first_run import first_run_screen
 from console.store import Store
-from core.config import METRICS
+from core.config import METRICS, ServingConfig
+from core.tracking.comparison import describe_budget
 from core.tracking.diagnostics import confusion, curves, load_test_predictions
 from core.tracking.run_catalog import experiment_names, runs_table
 
-_COST_COLUMNS = ("train_time_s", "inference_s_per_1000", "model_size_mb")
+_COST_COLUMNS = (
+    "budget",
+    "serving_p50_ms",
+    "serving_p99_ms",
+    "serving_tweets_per_s",
+    "serving_rss_mb",
+    "train_time_s",
+    "inference_s_per_1000",
+    "model_size_mb",
+)
 _MAX_DEFAULT_CURVES = 3
 
 
@@ -53,6 +63,7 @@ def render(store: Store) -> None:
     if rank is not None:
         table = table.sort_values(rank, ascending=False, na_position="last").reset_index(drop=True)
     shown = ordered(table, metric)
+    st.caption(describe_budget(ServingConfig()) + " `budget` says `ok` or why a version may not be champion.")
     st.container(key="runs_table").dataframe(
         shown,
         hide_index=True,

@@ -9,6 +9,7 @@ import streamlit as st
 from console.first_run import first_run_screen
 from console.store import Store
 from console.views.compare import test_predictions
+from core.errors import NotServableError
 from core.explanations.drivers import GlobalExplanation, drivers_figure, global_drivers
 from core.tracking.diagnostics import worst_errors
 from core.tracking.registry import alias_version, set_alias
@@ -26,7 +27,7 @@ def render(store: Store) -> None:
         first_run_screen(f"registered version of '{store.tracking.registered_model}'")
         return
     if message := st.session_state.pop(_PROMOTED, None):
-        st.success(message)
+        (st.error if message.startswith("Not promoted") else st.success)(message)
     champion = alias_version(store.tracking)
     choices = list(versions["version"])
     labels = {
@@ -148,8 +149,12 @@ def promotion(store: Store, version: str, champion: str | None) -> None:
     )
     yes, no = st.columns(2)
     if yes.button(f"Yes, promote v{version}", type="primary", key="confirm_promote"):
-        set_alias(store.tracking, version)
         st.session_state.pop(_CONFIRM, None)
+        try:
+            set_alias(store.tracking, version)
+        except NotServableError as exc:
+            st.session_state[_PROMOTED] = f"Not promoted: {exc}"
+            st.rerun()
         st.session_state[_PROMOTED] = f"v{version} is now the {alias}. Call the API's POST /model/reload to serve it."
         st.rerun()
     if no.button("Cancel", key="cancel_promote"):

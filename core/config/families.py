@@ -179,13 +179,40 @@ class BertConfig(NeuralConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check(0.0 <= self.label_smoothing < 0.5, "bert.label_smoothing must be in [0, 0.5).")
-        _check(self.mlm_steps >= 0, "bert.mlm_steps must not be negative.")
-        _fraction(self.mlm_probability, "bert.mlm_probability")
-        _check(self.mlm_learning_rate > 0, "bert.mlm_learning_rate must be positive.")
-        _check(self.max_length >= 8, "bert.max_length must be at least 8.")
-        _check(self.device in ("auto", "cpu", "cuda"), "bert.device must be auto, cpu or cuda.")
-        _check(self.evals_per_epoch >= 1, "bert.evals_per_epoch must be at least 1.")
+        _check(0.0 <= self.label_smoothing < 0.5, f"{self.section}.label_smoothing must be in [0, 0.5).")
+        _check(self.mlm_steps >= 0, f"{self.section}.mlm_steps must not be negative.")
+        _fraction(self.mlm_probability, f"{self.section}.mlm_probability")
+        _check(self.mlm_learning_rate > 0, f"{self.section}.mlm_learning_rate must be positive.")
+        _check(self.max_length >= 8, f"{self.section}.max_length must be at least 8.")
+        _check(self.device in ("auto", "cpu", "cuda"), f"{self.section}.device must be auto, cpu or cuda.")
+        _check(self.evals_per_epoch >= 1, f"{self.section}.evals_per_epoch must be at least 1.")
+
+
+@dataclass
+class DistilledConfig(BertConfig):
+    """A BERT-family student fine-tuned on a teacher's P(negative) (:mod:`core.models.distilled`).
+
+    Its training tweets are every tweet the session may train on without human labels: the
+    training split (``twitter_samples`` included) and the Sentiment140 rows the profile leaves
+    unused, their emoticon labels replaced by the teacher's probabilities; ``max_train_samples``
+    caps that pool (seeded). The student is trained after the ensemble and is not its member.
+    """
+
+    section: ClassVar[str] = "distilled"
+    teacher: str = "ensemble-none"
+    """The session's run named ``family-variant`` (default: the ensemble), or a registered version:
+    its number or ``champion``."""
+    unused_rows: bool = True
+    """Add the Sentiment140 rows outside the session's sample to the pool (labels dropped)."""
+    preprocessing: tuple[str, ...] | None = ("none",)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check(bool(self.teacher.strip()), "distilled.teacher must name a run or a registered version.")
+
+
+STUDENT_FAMILIES = ("distilled",)
+"""Families trained on a teacher's probabilities, after the ensemble (see :mod:`core.training.distillation`)."""
 
 
 def _family(factory: Callable[[], Any], model: str) -> Any:
@@ -214,6 +241,7 @@ class ModelsConfig:
     )
     use: UseConfig = _family(UseConfig, "core.models.use:UseModel")
     bert: BertConfig = _family(BertConfig, "core.models.bert:BertModel")
+    distilled: DistilledConfig = _family(DistilledConfig, "core.models.distilled:DistilledModel")
 
     def for_family(self, family: str) -> Any:
         """The config object of one family."""

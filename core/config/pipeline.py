@@ -22,6 +22,7 @@ from core.config.paths import (
     DEFAULT_NLTK_DATA,
     DEFAULT_REPORTS_DIR,
     DEFAULT_STORE_DIR,
+    PROJECT_ROOT,
 )
 
 SPLIT_STRATEGIES = ("stratified", "time")
@@ -331,6 +332,50 @@ class TrackingConfig:
         _check(bool(self.registered_model.strip()), "tracking.registered_model must not be empty.")
 
 
+RUNTIME_NAMES = ("auto", "native", "onnx", "onnx_int8")
+"""What may compute a model's scores (``API_MODEL_RUNTIME``): ``native`` (the family's framework), its
+ONNX Runtime scorer on the fp32 or int8 graph, or ``auto`` (``onnx`` where exported, else ``native``)."""
+
+
+@dataclass
+class ServingConfig:
+    """What the deployed API can serve: the serving budget a champion must meet, and the image it runs in.
+
+    At registration every version is loaded on ``runtime`` (the API's), which records the
+    distributions it needs (``serving_requirements``) and whether the API image
+    (``image_requirements``) installs them all. With ``measure``, the version is also loaded in a
+    fresh process that measures single-tweet latency (p50, p99), batch throughput and peak resident
+    memory (:mod:`core.serving.cost`). The champion is the best version on the selection metric
+    among those the image can load and, where measured, within budget.
+    """
+
+    runtime: str = "auto"
+    """The runtime measured and checked: the API's default ``API_MODEL_RUNTIME``."""
+    image_requirements: Path = PROJECT_ROOT / "requirements-api.txt"
+    """The pinned requirements the API image installs (``docker/api.Dockerfile``)."""
+    measure: bool = True
+    """Measure latency, throughput and memory in a fresh process (seconds per version)."""
+    max_p50_ms: float | None = 10.0
+    max_p99_ms: float | None = None
+    max_rss_mb: float | None = 600.0
+    min_tweets_per_s: float | None = None
+    single_requests: int = 200
+    """Single-tweet calls timed for p50/p99."""
+    batch_size: int = 64
+    batch_seconds: float = 3.0
+    """How long batches are scored for the throughput."""
+
+    def __post_init__(self) -> None:
+        self.image_requirements = Path(self.image_requirements)
+        _check(self.runtime in RUNTIME_NAMES, f"serving.runtime must be one of {', '.join(RUNTIME_NAMES)}.")
+        for name in ("max_p50_ms", "max_p99_ms", "max_rss_mb", "min_tweets_per_s"):
+            value = getattr(self, name)
+            _check(value is None or value > 0, f"serving.{name} must be positive (or none).")
+        _check(self.single_requests >= 10, "serving.single_requests must be at least 10.")
+        _check(self.batch_size >= 1, "serving.batch_size must be at least 1.")
+        _check(self.batch_seconds > 0, "serving.batch_seconds must be positive.")
+
+
 @dataclass
 class PipelineConfig:
     """The whole configuration of one training session."""
@@ -350,6 +395,7 @@ class PipelineConfig:
     ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
     tuning: TuningConfig = field(default_factory=TuningConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    serving: ServingConfig = field(default_factory=ServingConfig)
     cache_dir: Path = DEFAULT_CACHE_DIR
     reports_dir: Path = DEFAULT_REPORTS_DIR
 

@@ -74,7 +74,7 @@ def load_sts_gold(path: Path, training_ids: set[str] | frozenset[str] = frozense
     try:
         header = next(reader, None)
         if header is None or [h.strip() for h in header] != ["id", "polarity", "tweet"]:
-            raise DataError(f"{path}, line 1: expected the header \"id\";\"polarity\";\"tweet\", found {header}.")
+            raise DataError(f'{path}, line 1: expected the header "id";"polarity";"tweet", found {header}.')
         for record in reader:
             line = reader.line_num
             if not record:
@@ -131,9 +131,7 @@ def load_labelled_csv(path: Path) -> pd.DataFrame:
             if not record:
                 continue
             if len(record) != len(header):
-                raise DataError(
-                    f"{path}, line {reader.line_num}: expected {len(header)} fields, found {len(record)}."
-                )
+                raise DataError(f"{path}, line {reader.line_num}: expected {len(header)} fields, found {len(record)}.")
             label = record[label_at].strip().lower()
             if label not in _CSV_LABEL:
                 raise DataError(

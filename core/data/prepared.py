@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.config import PipelineConfig
+from core.config import STUDENT_FAMILIES, PipelineConfig
 from core.data.cleaning import clean_text
 from core.data.human import load_human_sets, split_select_report, strata
 from core.data.label_noise import training_positions
@@ -33,6 +33,9 @@ class PreparedData:
     """Training tweets that come from ``twitter_samples`` (see ``data.twitter_samples_train``)."""
     human: pd.DataFrame | None = None
     """Human-labelled tweets (``text``, ``label``, ``set``, ``part``: see :mod:`core.data.human`)."""
+    unused: pd.DataFrame | None = None
+    """Sentiment140 rows outside the session's sample (``text``, ``key``; no labels), none equal once
+    cleaned to a tweet of any part: a student's extra tweets (only when a student is trained)."""
     _processed: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     _train_positions: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -98,7 +101,25 @@ def prepare_data(config: PipelineConfig) -> PreparedData:
         if not config.data.ood:
             ood = None
     logger.info("Split sizes: %s", split.sizes())
-    return PreparedData(split, ood, file_sha256(config.data.path), n_extra_train=n_extra, human=human)
+    prepared = PreparedData(split, ood, file_sha256(config.data.path), n_extra_train=n_extra, human=human)
+    if wants_unused_rows(config):
+        prepared.unused = unused_rows(everything.drop(index=frame.index), prepared)
+        logger.info("Sentiment140 rows left unused by the sample, for the student: %d", len(prepared.unused))
+    return prepared
+
+
+def wants_unused_rows(config: PipelineConfig) -> bool:
+    """Whether a student of the session adds the unused Sentiment140 rows to its pool."""
+    return any(config.models.for_family(f).unused_rows for f in config.families if f in STUDENT_FAMILIES)
+
+
+def unused_rows(rest: pd.DataFrame, data: PreparedData) -> pd.DataFrame:
+    """The rows of ``rest`` (Sentiment140 outside the sample) as ``text``/``key``, deduplicated and
+    without any tweet equal, once cleaned, to one of train, validation, test, OOD or human-labelled."""
+    taken = {key for frame in data.parts().values() for key in frame["text"].map(clean_text)}
+    frame = pd.DataFrame({"text": rest["text"].to_numpy(), "key": rest["text"].map(clean_text).to_numpy()})
+    frame = frame[(frame["key"] != "") & ~frame["key"].isin(taken)].drop_duplicates("key")
+    return frame.reset_index(drop=True)
 
 
 def load_human(config: PipelineConfig, training_ids: set[str]) -> pd.DataFrame:

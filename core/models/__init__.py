@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+from core.config import RUNTIME_NAMES
 from core.config.families import FAMILY_MODELS
 from core.errors import ConfigError, ModelNotFoundError
 from core.models.base import SentimentModel, SentimentScorer
@@ -26,13 +27,12 @@ COMBINED: dict[str, str] = {
 }
 
 # Inference-only scorers a family may ship beside its own load(), by runtime name.
-SERVING_RUNTIMES: dict[str, dict[str, str]] = {
-    "bert": {
-        "onnx": "core.models.bert_onnx:OnnxBertScorer",
-        "onnx_int8": "core.models.bert_onnx:OnnxInt8BertScorer",
-    },
+_BERT_ONNX = {
+    "onnx": "core.models.bert_onnx:OnnxBertScorer",
+    "onnx_int8": "core.models.bert_onnx:OnnxInt8BertScorer",
 }
-RUNTIMES = ("auto", "native", "onnx", "onnx_int8")
+SERVING_RUNTIMES: dict[str, dict[str, str]] = {"bert": _BERT_ONNX, "distilled": _BERT_ONNX}
+RUNTIMES = RUNTIME_NAMES
 """``native``: the family's own framework; ``onnx``/``onnx_int8``: its ONNX Runtime scorer on the
 fp32/int8 graph; ``auto``: ``onnx`` when the model has that export, else ``native``."""
 

@@ -20,6 +20,9 @@ class SentimentScorer(ABC):
     family: ClassVar[str]
     runtime: ClassVar[str] = "native"
     """What computes the scores: the family's own framework, or e.g. ``onnx``."""
+    requirements: ClassVar[tuple[str, ...]] = ()
+    """Distribution names this scorer needs to load and predict (a family's are pinned into its MLflow
+    model; a serving scorer's say what the API image must install)."""
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """P(negative) for each text, shape (n,), float64 in [0, 1]; no texts give an empty array.
@@ -60,9 +63,6 @@ class SentimentModel(SentimentScorer):
         cache_dir: a folder for derived data worth keeping between runs (e.g. embeddings),
             keyed by what produced it; ``None`` disables caching.
     """
-
-    requirements: ClassVar[tuple[str, ...]] = ()
-    """Distribution names the family needs at inference (pinned into the MLflow model)."""
 
     def __init__(self, config: Any, seed: int = 42, cache_dir: Path | None = None) -> None:
         self.config = config

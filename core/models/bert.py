@@ -27,6 +27,7 @@ import re
 import tempfile
 import warnings
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -159,6 +160,18 @@ def length_grouped_batches(lengths: np.ndarray, batch_size: int, generator: torc
     return [batches[i] for i in shuffle]
 
 
+def soft_targets(labels) -> np.ndarray:
+    """Training targets as float32 P(negative) in [0, 1] (hard 1/0 labels or a teacher's probabilities).
+
+    Raises:
+        ValueError: a target outside [0, 1] or not a number.
+    """
+    targets = np.asarray(labels, dtype=np.float32).reshape(-1)
+    if not np.all((targets >= 0.0) & (targets <= 1.0)):  # also refuses NaN
+        raise ValueError("BERT training targets must be probabilities of the negative class in [0, 1].")
+    return targets
+
+
 class _BestWeights:
     """Early-stopping bookkeeping: the lowest validation loss so far and a copy of its weights."""
 
@@ -200,10 +213,11 @@ class BertModel(SentimentModel):
     """A BERT-architecture encoder with a 2-way classification head, fine-tuned end to end."""
 
     family = "bert"
+    config_class: ClassVar[type[BertConfig]] = BertConfig
     requirements = ("torch", "transformers", "safetensors", "tokenizers", "onnxruntime")
 
     def __init__(self, config: BertConfig | None = None, seed: int = 42, cache_dir: Path | None = None) -> None:
-        super().__init__(config or BertConfig(), seed, cache_dir)
+        super().__init__(config or self.config_class(), seed, cache_dir)
         self.device = resolve_device(self.config.device)
         self.tokenizer: PreTrainedTokenizerBase | None = None
         self.model: PreTrainedModel | None = None
@@ -288,10 +302,14 @@ class BertModel(SentimentModel):
                 checks.add(epoch * steps_per_epoch + max(1, round(k * steps_per_epoch / self.config.evals_per_epoch)))
         return checks
 
-    def _train_step(self, batch_rows: list[list[int]], labels: torch.Tensor, optimizer, scheduler) -> float:
+    def _train_step(self, batch_rows: list[list[int]], targets: torch.Tensor, optimizer, scheduler) -> float:
+        """One AdamW step on the cross-entropy against ``targets``: each tweet's P(negative), 0/1 for
+        hard labels or a teacher's probability (distillation), smoothed by ``bert.label_smoothing``."""
         batch = self._collate(batch_rows)
         logits = self.model(**batch).logits.float()
-        loss = functional.cross_entropy(logits, labels.to(self.device), label_smoothing=self.config.label_smoothing)
+        smoothing = self.config.label_smoothing
+        negative = targets.to(self.device) * (1.0 - smoothing) + smoothing / 2
+        loss = functional.cross_entropy(logits, torch.stack([1.0 - negative, negative], dim=1))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), _MAX_GRAD_NORM)
         optimizer.step()
@@ -302,6 +320,9 @@ class BertModel(SentimentModel):
     def fit(self, train_texts, train_labels, val_texts, val_labels) -> dict[str, float]:
         """Fine-tune on train; validation loss only decides when to stop and which weights to keep.
 
+        ``train_labels`` are 1/0 labels or, for a student (:mod:`core.models.distilled`), a teacher's
+        P(negative) in [0, 1]; validation labels stay 1/0.
+
         Returns:
             ``epochs_run`` (fractional when stopped early), ``steps``, ``best_step``,
             ``best_val_loss`` and ``val_checks``.
@@ -311,7 +332,7 @@ class BertModel(SentimentModel):
             torch.manual_seed(self.seed)  # the new classification head is drawn at load time
             self.tokenizer, self.model = load_pretrained(source)
         self.model.to(self.device).train()
-        train = (self._token_ids(train_texts), torch.tensor(np.asarray(train_labels, dtype=np.int64)))
+        train = (self._token_ids(train_texts), torch.tensor(soft_targets(train_labels)))
         val = (self._token_ids(val_texts), torch.tensor(np.asarray(val_labels, dtype=np.int64)))
         steps, best = self._train_loop(train, val)
         if best.state is not None:
@@ -388,7 +409,12 @@ class BertModel(SentimentModel):
         folder = Path(folder)
         self.model.save_pretrained(folder)
         self.tokenizer.save_pretrained(folder)
-        meta = {"config": dataclasses.asdict(self.config), "seed": self.seed, "num_labels": _NUM_LABELS}
+        meta = {
+            "family": self.family,
+            "config": dataclasses.asdict(self.config),
+            "seed": self.seed,
+            "num_labels": _NUM_LABELS,
+        }
         (folder / META_FILE).write_text(json.dumps(meta, indent=2))
         if self.config.onnx_export:
             meta["onnx"] = self.export_onnx(folder)
@@ -461,8 +487,8 @@ class BertModel(SentimentModel):
         """Rebuild a model written by :meth:`save` on the device its config asks for (CPU if CUDA is gone)."""
         folder = Path(folder)
         meta = json.loads((folder / META_FILE).read_text())
-        fields = {f.name for f in dataclasses.fields(BertConfig)}
-        config = BertConfig(**{k: v for k, v in meta["config"].items() if k in fields})
+        fields = {f.name for f in dataclasses.fields(cls.config_class)}
+        config = cls.config_class(**{k: v for k, v in meta["config"].items() if k in fields})
         if config.device == "cuda" and not torch.cuda.is_available():
             logger.warning("Model in %s was trained for CUDA; no CUDA device here, loading it on CPU.", folder)
             config = dataclasses.replace(config, device="cpu")

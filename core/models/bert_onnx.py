@@ -74,6 +74,7 @@ class OnnxBertScorer(SentimentScorer):
 
     family = "bert"
     runtime = "onnx"
+    requirements = ("onnxruntime", "tokenizers")
     onnx_file = ONNX_FILE
     tolerance = 1e-3
     """Largest P(negative) gap from PyTorch on the export's check tweets for the graph to be kept."""
@@ -113,7 +114,9 @@ class OnnxBertScorer(SentimentScorer):
         tokenizer.no_padding()
         tokenizer.enable_truncation(max_length=int(meta["config"]["max_length"]))
         pad_id = tokenizer.padding["pad_id"] if tokenizer.padding else (tokenizer.token_to_id("[PAD]") or 0)
-        return cls(session, tokenizer, int(meta["config"].get("eval_batch_size", 128)), pad_id)
+        scorer = cls(session, tokenizer, int(meta["config"].get("eval_batch_size", 128)), pad_id)
+        scorer.family = meta.get("family", cls.family)  # ``distilled`` students share this graph format
+        return scorer
 
     def is_fitted(self) -> bool:
         """Always true: a scorer exists only once loaded."""

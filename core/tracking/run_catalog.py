@@ -15,8 +15,9 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from core.config import TrackingConfig
+from core.config import ServingConfig, TrackingConfig
 from core.errors import CoreError, ModelNotFoundError
+from core.tracking.comparison import BUDGET_INPUTS, SERVING_TAGS, budget_column
 from core.tracking.registry import alias_version
 
 # Leading columns of :func:`runs_table`; every metric follows as its own column.
@@ -35,16 +36,20 @@ def experiment_names() -> list[str]:
         raise CoreError(f"Cannot read the MLflow store: {exc.message}") from None
 
 
-def runs_table(config: TrackingConfig, experiments: list[str] | None = None) -> pd.DataFrame:
+def runs_table(
+    config: TrackingConfig, experiments: list[str] | None = None, serving: ServingConfig | None = None
+) -> pd.DataFrame:
     """One row per finished model run (tuning trials left out), newest first.
 
     Args:
         config: the store's registry names (for the champion mark).
         experiments: experiment names (default: the configured one).
+        serving: the serving budget of the ``budget`` column (default: the default budget).
 
     Returns:
-        :data:`RUN_COLUMNS`, then one column per metric; empty (those columns only) when
-        there is no finished run.
+        :data:`RUN_COLUMNS`, then one column per metric, the serving tags and ``budget`` (``ok``
+        or why the version may not be champion); empty (:data:`RUN_COLUMNS` only) when there is no
+        finished run.
     """
     names = experiments or [config.experiment]
     try:
@@ -77,7 +82,11 @@ def runs_table(config: TrackingConfig, experiments: list[str] | None = None) -> 
     metrics = sorted(c for c in runs.columns if c.startswith("metrics."))
     for name in metrics:
         table[name.removeprefix("metrics.")] = runs[name].astype(float)
-    table = table[[*RUN_COLUMNS, *[m.removeprefix("metrics.") for m in metrics]]]
+    for tag in SERVING_TAGS:
+        table[tag] = column(f"tags.{tag}")
+    inputs = table.reindex(columns=list(dict.fromkeys([*table.columns, *BUDGET_INPUTS])))
+    table["budget"] = budget_column(inputs, serving or ServingConfig())
+    table = table[[*RUN_COLUMNS, *[m.removeprefix("metrics.") for m in metrics], *SERVING_TAGS, "budget"]]
     return table.sort_values("started", ascending=False).reset_index(drop=True)
 
 

@@ -15,7 +15,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from core.config import PipelineConfig
+from core.config import PipelineConfig, flatten
 from core.data.human import PARTS
 from core.data.prepared import PreparedData, noise_robust_positions, train_subset
 from core.data.preprocessing import Preprocessor
@@ -23,12 +23,16 @@ from core.evaluation.calibration import calibrate_and_threshold, expected_calibr
 from core.evaluation.metrics import compute_metrics, timed
 from core.models import get_family
 from core.models.classifier import SentimentClassifier, folder_size_mb
+from core.serving.cost import measure_in_fresh_process
+from core.serving.image import serving_tags
 from core.tracking.diagnostics import log_test_predictions
 from core.tracking.registry import register
 from core.tracking.setup import log_classifier
 from core.training.seeding import set_seeds
 
 _TIMING_SAMPLE = 1000
+_COST_SAMPLE = 256
+"""Test tweets the serving-cost probe cycles through."""
 HUMAN_SET_METRICS = ("roc_auc", "accuracy", "f1_negative", "ece", "n")
 """What each human-labelled set logs within a part (the parts log every metric)."""
 
@@ -45,10 +49,35 @@ class RunResult:
     classifier: SentimentClassifier | None = field(default=None, repr=False)
 
 
+def run_params(family: str, variant: str, data: PreparedData, config: PipelineConfig) -> dict[str, str]:
+    """The MLflow parameters of one run: the config (other families' sections left out) and the data sizes."""
+    params = {
+        key: value
+        for key, value in flatten(config).items()
+        if not key.startswith(("models.", "tuning.search_spaces")) or key.startswith(f"models.{family}.")
+    }
+    if family in config.tuning.families:
+        params["tuning.search_space"] = str(config.tuning.search_spaces[family])
+    params.update(family=family, preprocessing=variant, **{f"n_{k}": str(v) for k, v in data.split.sizes().items()})
+    if data.ood is not None:
+        params["n_ood"] = str(len(data.ood))
+    params["n_train_twitter_samples"] = str(data.n_extra_train)
+    return params
+
+
 def fit_classifier(
-    family: str, variant: str, data: PreparedData, config: PipelineConfig
+    family: str,
+    variant: str,
+    data: PreparedData,
+    config: PipelineConfig,
+    training: tuple[list[str], np.ndarray] | None = None,
 ) -> tuple[SentimentClassifier, dict[str, float]]:
-    """Fit one family on train and choose its threshold on validation.
+    """Fit one family on train and choose its threshold on the decision part.
+
+    Args:
+        training: preprocessed texts and targets to fit on instead of the training split (a
+            student's pool and its teacher's probabilities); the split's noise remedies and the
+            family's ``max_train_samples`` are then the caller's business.
 
     Returns:
         The classifier and the training facts (including ``train_time_s``).
@@ -58,20 +87,20 @@ def fit_classifier(
     set_seeds(config.seed)  # after the family import, so its framework is seeded too
     preprocessor = Preprocessor(variant, config.data.resolved_nltk_data())
     texts = data.processed(preprocessor)
-    labels = data.split.train["label"]
-    kept = noise_robust_positions(data, config)
-    cap = getattr(family_config, "max_train_samples", None)
-    keep = kept[train_subset(labels.iloc[kept], cap, config.seed)]
+    if training is None:
+        labels = data.split.train["label"]
+        kept = noise_robust_positions(data, config)
+        cap = getattr(family_config, "max_train_samples", None)
+        keep = kept[train_subset(labels.iloc[kept], cap, config.seed)]
+        training = ([texts["train"][i] for i in keep], labels.to_numpy()[keep])
+        removed = len(labels) - len(kept)
+    else:
+        removed = 0
     start = time.perf_counter()
-    facts = model.fit(
-        [texts["train"][i] for i in keep],
-        data.split.train["label"].to_numpy()[keep],
-        texts["val"],
-        data.split.val["label"].to_numpy(),
-    )
+    facts = model.fit(*training, texts["val"], data.split.val["label"].to_numpy())
     facts["train_time_s"] = time.perf_counter() - start
-    facts["n_train_used"] = float(len(keep))
-    facts["n_train_noise_removed"] = float(len(labels) - len(kept))
+    facts["n_train_used"] = float(len(training[0]))
+    facts["n_train_noise_removed"] = float(removed)
     decision_labels, decision_texts = decision_part(data, texts, config.calibration.fit_on)
     calibrator, threshold = calibrate_and_threshold(
         config.calibration,
@@ -158,13 +187,26 @@ def evaluate_classifier(
     return metrics
 
 
-def serving_time_per_1000(folder: Path, data: PreparedData) -> float:
-    """Seconds per 1,000 raw test tweets for the classifier as served: reloaded from its saved
-    folder (so without training-time caches), preprocessing included."""
-    served = SentimentClassifier.load(folder)
+def serving_time_per_1000(served: SentimentClassifier, data: PreparedData) -> float:
+    """Seconds per 1,000 raw test tweets for the classifier as served (reloaded from its saved folder,
+    so without training-time caches), preprocessing included."""
     sample = data.split.test["text"].tolist()[:_TIMING_SAMPLE]
     _, seconds = timed(lambda: served.predict_proba(sample))
     return seconds * 1000 / max(1, len(sample))
+
+
+def serving_facts(folder: Path, data: PreparedData, config: PipelineConfig) -> tuple[dict[str, float], dict[str, str]]:
+    """Metrics and tags of what serving the saved classifier in ``folder`` costs and needs: reloaded on
+    the API's runtime (``serving.runtime``), its requirements checked against the API image, and, with
+    ``serving.measure``, its latency, throughput and memory measured in a fresh process."""
+    served = SentimentClassifier.load(folder, runtime=config.serving.runtime)
+    metrics = {"inference_s_per_1000": serving_time_per_1000(served, data)}
+    tags = serving_tags(served.model.requirements, served.runtime, config.serving.image_requirements)
+    if config.serving.measure:
+        texts = data.split.test["text"].tolist()[:_COST_SAMPLE]
+        figures = measure_in_fresh_process(folder, texts, config.serving)
+        metrics.update({k: float(v) for k, v in figures.items() if k != "serving_runtime"})
+    return metrics, tags
 
 
 def log_and_register(
@@ -181,11 +223,13 @@ def log_and_register(
     with tempfile.TemporaryDirectory() as tmp:
         folder = classifier.save(Path(tmp) / "classifier")
         metrics["model_size_mb"] = folder_size_mb(folder)
-        metrics["inference_s_per_1000"] = serving_time_per_1000(folder, data)
+        serving_metrics, serving = serving_facts(folder, data, config)
+        metrics.update(serving_metrics)
         model_uri = log_classifier(folder, classifier.model.requirements, data.split.test["text"].tolist()[:3])
         log_test_predictions(data.split.test, test_probabilities, classifier.threshold)
         mlflow.log_metrics(metrics)
-        tags = {"family": family, "preprocessing": preprocessing}
+        mlflow.set_tags(serving)
+        tags = {"family": family, "preprocessing": preprocessing, **serving}
         version = register(model_uri, config.tracking.registered_model, tags)
         mlflow.set_tag("registered_version", version)
     return version

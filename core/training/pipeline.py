@@ -15,14 +15,15 @@ import numpy as np
 from mlflow.tracking import MlflowClient
 from tqdm.auto import tqdm
 
-from core.config import PipelineConfig, flatten
+from core.config import STUDENT_FAMILIES, PipelineConfig
 from core.data.prepared import PreparedData, prepare_data
 from core.evaluation.behaviour import behaviour_metrics
 from core.models.classifier import SentimentClassifier
 from core.tracking.registry import VersionInfo, promote_best
 from core.tracking.setup import configure_tracking, git_commit
+from core.training.distillation import check_teacher, train_student_and_log
 from core.training.ensemble import check_members, train_ensemble_and_log
-from core.training.fitting import RunResult, evaluate_classifier, fit_classifier, log_and_register
+from core.training.fitting import RunResult, evaluate_classifier, fit_classifier, log_and_register, run_params
 from core.training.progress import RUN_MARKER, TrainingCancelled, TrainingMonitor
 from core.training.tuning import tune_family, with_family_values
 
@@ -37,21 +38,6 @@ class PipelineResult:
 
     runs: list[RunResult]
     champion: VersionInfo | None
-
-
-def _run_params(family: str, variant: str, data: PreparedData, config: PipelineConfig) -> dict[str, str]:
-    params = {
-        key: value
-        for key, value in flatten(config).items()
-        if not key.startswith(("models.", "tuning.search_spaces")) or key.startswith(f"models.{family}.")
-    }
-    if family in config.tuning.families:
-        params["tuning.search_space"] = str(config.tuning.search_spaces[family])
-    params.update(family=family, preprocessing=variant, **{f"n_{k}": str(v) for k, v in data.split.sizes().items()})
-    if data.ood is not None:
-        params["n_ood"] = str(len(data.ood))
-    params["n_train_twitter_samples"] = str(data.n_extra_train)
-    return params
 
 
 def end_cancelled_run(run_id: str) -> None:
@@ -74,7 +60,7 @@ def _fit_and_evaluate(
         monitor.report("tuning")
         config = with_family_values(config, family, tune_family(family, variant, data, config))
         mlflow.set_tag("tuned", "true")
-    mlflow.log_params(_run_params(family, variant, data, config))
+    mlflow.log_params(run_params(family, variant, data, config))
     monitor.report("fitting")
     classifier, facts = fit_classifier(family, variant, data, config)
     monitor.report("evaluating")
@@ -146,23 +132,30 @@ def run_pipeline(config: PipelineConfig, monitor: TrainingMonitor | None = None)
             current one ends as KILLED, the champion is not changed.
     """
     monitor = monitor or TrainingMonitor()
+    pairs = [(f, v) for f in config.families if f not in STUDENT_FAMILIES for v in config.variants_for(f)]
+    students = [f for f in config.families if f in STUDENT_FAMILIES]
+    if config.ensemble.enabled:
+        check_members(config.ensemble.members, [f"{f}-{v}" for f, v in pairs])  # before any training
+    check_teacher(config, [f"{f}-{v}" for f, v in pairs])
+    total = len(pairs) + len(students)
     configure_tracking(config.tracking)
     monitor.report("preparing data", 0.0)
     data = prepare_data(config)
-    pairs = [(f, v) for f in config.families for v in config.variants_for(f)]
-    if config.ensemble.enabled:
-        check_members(config.ensemble.members, [f"{f}-{v}" for f, v in pairs])  # before any training
     runs = []
     for index, (family, variant) in enumerate(tqdm(pairs, desc="training runs", unit="run"), start=1):
-        monitor.start_run(index, len(pairs), f"{family}-{variant}")
-        logger.info("%s%d/%d: %s-%s", RUN_MARKER, index, len(pairs), family, variant)
+        monitor.start_run(index, total, f"{family}-{variant}")
+        logger.info("%s%d/%d: %s-%s", RUN_MARKER, index, total, family, variant)
         runs.append(train_and_log(family, variant, data, config, monitor))
     if config.ensemble.enabled:
         monitor.report("ensemble", 1.0)
         with monitor.shielded():
             runs.append(train_ensemble_and_log(runs, data, config))
+    for index, family in enumerate(students, start=len(pairs) + 1):
+        monitor.start_run(index, total, f"{family}-none")
+        logger.info("%s%d/%d: %s-none (student)", RUN_MARKER, index, total, family)
+        runs.append(train_student_and_log(family, runs, data, config, monitor))
     monitor.report("promoting champion", 1.0)
     with monitor.shielded():
-        champion = promote_best(config.tracking, config.evaluation.selection_key)
+        champion = promote_best(config.tracking, config.evaluation.selection_key, config.serving)
     monitor.report("done", 1.0)
     return PipelineResult(runs, champion)
