@@ -175,6 +175,12 @@ class Predictor:
             ) from None
         except CoreError as exc:  # the model's own loader explained the problem (e.g. no ONNX export)
             raise ModelNotFoundError(f"Cannot load {load_uri}: {exc}") from None
+        except ModuleNotFoundError as exc:  # a framework this environment (e.g. the API image) lacks
+            raise ModelNotFoundError(
+                f"Cannot load {load_uri}: it needs the Python module '{exc.name}', which this environment does not "
+                f"install. Promote a version this image serves (python -m core compare: api_image_servable), "
+                f"serve it on another runtime (API_MODEL_RUNTIME), or install '{exc.name}' here."
+            ) from None
         except Exception as exc:  # a truncated or corrupt artifact fails inside the model's own loader
             logger.warning("Loading %s failed: %s: %s", load_uri, type(exc).__name__, exc)
             raise ModelNotFoundError(

@@ -11,54 +11,25 @@ champion from the server and answers. The CD workflow's smoke test script runs a
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
 
-from core.config import DEFAULT_NLTK_DATA, PROJECT_ROOT, TrackingConfig
-from tests.delivery.slim_site import LAUNCHER, link_distributions, requirement_names
-from tests.delivery.stack_files import compose, copy_like_image, dockerfile_cmd, with_options
+from core.config import PROJECT_ROOT, TrackingConfig
+from tests.delivery.deployment import (
+    API_KEY,
+    env_without_tracking,
+    log_tail,
+    mlflow_server_command,
+    slim_api_command,
+)
+from tests.delivery.slim_site import link_distributions, requirement_names
+from tests.delivery.stack_files import compose, copy_like_image
 from tests.harness import background, free_port, request, wait_until_ok
 
 pytestmark = pytest.mark.slow  # see the markers in pyproject.toml
-
-API_KEY = "delivery-test-key"
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "PYTHONPATH", "API_KEY")}
-    return {**env, "NLTK_DATA": str(DEFAULT_NLTK_DATA), "HF_HUB_OFFLINE": "1", **extra}
-
-
-def _tail(log: Path, chars: int = 3000) -> str:
-    return log.read_text()[-chars:] if log.exists() else ""
-
-
-def _mlflow_server(backend: str, artifacts: Path, port: int) -> tuple[list[str], dict[str, str]]:
-    """The compose file's MLflow command and environment, on loopback and ``artifacts``."""
-    service = compose()["services"]["mlflow"]
-    assert service["command"][:2] == ["mlflow", "server"] and "--serve-artifacts" in service["command"]
-    local = with_options(
-        service["command"],
-        {
-            "--artifacts-destination": str(artifacts),
-            "--host": "127.0.0.1",
-            "--port": str(port),
-            "--workers": "1",  # one is plenty here and starts in a third of the time on 2 cores
-        },
-    )
-    assert set(service["environment"]) == {"MLFLOW_BACKEND_STORE_URI", "MLFLOW_SERVER_ALLOWED_HOSTS"}
-    env = _env(MLFLOW_BACKEND_STORE_URI=backend, MLFLOW_SERVER_ALLOWED_HOSTS=f"127.0.0.1:{port}")
-    return [sys.executable, "-m", "mlflow", *local[1:]], env
-
-
-def _api_command(site: Path, app: Path, port: int) -> list[str]:
-    gunicorn = with_options(dockerfile_cmd("api"), {"--bind": f"127.0.0.1:{port}"})
-    return [sys.executable, "-S", "-c", LAUNCHER, str(site), str(app), *gunicorn]
 
 
 def test_the_api_image_copies_only_what_serving_needs(tmp_path) -> None:
@@ -76,7 +47,7 @@ def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(po
     mlflow_log, api_log = tmp_path / "mlflow.log", tmp_path / "api.log"
     api_env = compose()["services"]["api"]["environment"]
     assert {"MLFLOW_TRACKING_URI", "API_KEY", "EVENT_STORE_URL"} <= api_env.keys()
-    env = _env(
+    env = env_without_tracking(
         MLFLOW_TRACKING_URI=tracking,
         API_KEY=API_KEY,
         EVENT_STORE_URL=events,
@@ -85,13 +56,13 @@ def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(po
     site = link_distributions(requirement_names(PROJECT_ROOT / "requirements-api.txt"), tmp_path / "site")
     app = copy_like_image("api", tmp_path / "app")  # the API runs from the image's copy: no training code
 
-    mlflow_command, mlflow_env = _mlflow_server(backend, tmp_path / "artifacts", mlflow_port)
+    mlflow_command, mlflow_env = mlflow_server_command(backend, tmp_path / "artifacts", mlflow_port)
     with background(mlflow_command, mlflow_log, env=mlflow_env) as server:
         wait_until_ok(f"{tracking}/health", server, mlflow_log, timeout_s=120)
         # As on a fresh compose stack: the API starts with no champion to serve (503 on /ready),
         # the tiny profile trains against the server, then POST /model/reload picks the champion.
         # (Training starts once the API is up: both would otherwise race to create the experiment.)
-        with background(_api_command(site, app, api_port), api_log, cwd=tmp_path, env=env) as api:
+        with background(slim_api_command(site, app, api_port), api_log, cwd=tmp_path, env=env) as api:
             wait_until_ok(f"{base}/health", api, api_log, timeout_s=90)
             status, body = request(f"{base}/ready")
             assert status == 503 and body["error"], body
@@ -100,27 +71,27 @@ def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(po
                 [sys.executable, "-m", "core", "train", "--profile", "tiny", "--data", str(small_csv)]
                 + ["--tracking-uri", tracking],
                 cwd=PROJECT_ROOT,
-                env=_env(),
+                env=env_without_tracking(),
                 capture_output=True,
                 text=True,
                 timeout=180,
             )
-            assert train.returncode == 0, (train.stderr[-3000:], _tail(mlflow_log))
+            assert train.returncode == 0, (train.stderr[-3000:], log_tail(mlflow_log))
             registered = TrackingConfig().registered_model
             champion = MlflowClient(tracking, registry_uri=tracking).get_model_version_by_alias(registered, "champion")
             assert any((tmp_path / "artifacts").rglob("MLmodel"))  # artifacts went through the server's proxy
 
             status, body = request(f"{base}/model/reload", {}, headers={"X-API-Key": API_KEY})
-            assert status == 200, (body, _tail(api_log))
+            assert status == 200, (body, log_tail(api_log))
             wait_until_ok(f"{base}/ready", api, api_log, timeout_s=30)
 
             status, body = request(f"{base}/predict", {"texts": ["lost my bag again, worst airline", "great crew!"]})
-            assert status == 200, (body, _tail(api_log))
+            assert status == 200, (body, log_tail(api_log))
             assert [p["label"] for p in body["predictions"]] == ["negative", "positive"]
             assert {p["model"]["version"] for p in body["predictions"]} == {champion.version}
 
             status, explained = request(f"{base}/explain", {"text": "lost my bag again, worst airline"})
-            assert status == 200, (explained, _tail(api_log))
+            assert status == 200, (explained, log_tail(api_log))
             assert explained["label"] == "negative" and explained["tokens"]
 
             status, model = request(f"{base}/model")
@@ -132,7 +103,7 @@ def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(po
                 {"prediction_id": prediction_id, "correct_label": "positive"},
                 headers={"X-API-Key": API_KEY},
             )
-            assert status == 201, (feedback, _tail(api_log))  # the prediction event is in PostgreSQL
+            assert status == 201, (feedback, log_tail(api_log))  # the prediction event is in PostgreSQL
 
             smoke = subprocess.run(
                 [sys.executable, str(PROJECT_ROOT / "docker" / "smoke_test.py"), base, "--timeout", "30"],
@@ -140,7 +111,7 @@ def test_compose_stack_trains_and_serves_the_champion_from_mlflow_on_postgres(po
                 text=True,
                 timeout=60,
             )
-            assert smoke.returncode == 0, (smoke.stderr, _tail(api_log))
+            assert smoke.returncode == 0, (smoke.stderr, log_tail(api_log))
             assert f"v{champion.version}" in smoke.stdout
 
     # Nothing the API needed came from outside the slim set.
