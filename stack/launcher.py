@@ -17,9 +17,7 @@ from pathlib import Path
 
 from core.cli import build_config
 from core.cli import build_parser as core_parser
-from core.cli import main as core_main
 from core.config import PROJECT_ROOT
-from core.tracking.setup import resolve_tracking_uri
 
 HOST = "127.0.0.1"
 
@@ -149,7 +147,25 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     core_args = ["up", "--profile", args.profile] + (["--tracking-uri", args.tracking_uri] if args.tracking_uri else [])
     tracking = build_config(core_parser().parse_args(core_args)).tracking
-    code = core_main(core_args)
+    code = run_core_job(core_args)
     if code != 0:
         return code
-    return serve(args, resolve_tracking_uri(tracking))
+    return serve(args, tracking.resolved_uri())
+
+
+def run_core_job(core_args: list[str]) -> int:
+    """``python -m core up ...`` in a child process, so that the memory training takes (GBs for the
+    ``quick`` profile) is given back before the stack serves; Ctrl-C or SIGTERM cancel it cleanly."""
+    path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
+    child = subprocess.Popen([sys.executable, "-m", "core", *core_args], env={**os.environ, "PYTHONPATH": path})
+    print(f"core job running in process {child.pid}", flush=True)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        child.send_signal(signal.SIGTERM)  # the training's own handler ends its MLflow run as KILLED
+        try:
+            child.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        print("\nstopped before serving.")
+        return 130

@@ -80,6 +80,10 @@ def test_main_command_trains_then_serves_api_and_client(small_csv: Path, tmp_pat
             assert response.status == 200 and 'id="tweet"' in response.read().decode()
         with urllib.request.urlopen(f"http://127.0.0.1:{console_port}/_stcore/health", timeout=5) as response:
             assert response.read().decode() == "ok"
+        # Training ran in a child process: the serving stack never loaded scikit-learn's libraries.
+        child = int(output.split("core job running in process ", 1)[1].split()[0])
+        assert child != process.pid
+        assert "sklearn" not in Path(f"/proc/{process.pid}/maps").read_text()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
         time.sleep(0.5)

@@ -331,6 +331,14 @@ class TrackingConfig:
         _check(bool(self.experiment.strip()), "tracking.experiment must not be empty.")
         _check(bool(self.registered_model.strip()), "tracking.registered_model must not be empty.")
 
+    def resolved_uri(self) -> str:
+        """``tracking_uri``, then ``$MLFLOW_TRACKING_URI``, then the embedded SQLite store."""
+        if self.tracking_uri:
+            return self.tracking_uri
+        if os.environ.get("MLFLOW_TRACKING_URI"):
+            return os.environ["MLFLOW_TRACKING_URI"]
+        return f"sqlite:///{(self.store_dir / 'mlflow.db').resolve()}"
+
 
 RUNTIME_NAMES = ("auto", "native", "onnx", "onnx_int8")
 """What may compute a model's scores (``API_MODEL_RUNTIME``): ``native`` (the family's framework), its

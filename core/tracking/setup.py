@@ -27,11 +27,7 @@ _ENTRY_FILE = Path(__file__).with_name("pyfunc_entry.py")
 
 def resolve_tracking_uri(config: TrackingConfig) -> str:
     """Config URI, then ``$MLFLOW_TRACKING_URI``, then the embedded SQLite store."""
-    if config.tracking_uri:
-        return config.tracking_uri
-    if os.environ.get("MLFLOW_TRACKING_URI"):
-        return os.environ["MLFLOW_TRACKING_URI"]
-    return f"sqlite:///{(config.store_dir / 'mlflow.db').resolve()}"
+    return config.resolved_uri()
 
 
 def configure_tracking(config: TrackingConfig) -> str:
