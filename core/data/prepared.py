@@ -34,8 +34,9 @@ class PreparedData:
     human: pd.DataFrame | None = None
     """Human-labelled tweets (``text``, ``label``, ``set``, ``part``: see :mod:`core.data.human`)."""
     unused: pd.DataFrame | None = None
-    """Sentiment140 rows outside the session's sample (``text``, ``key``; no labels), none equal once
-    cleaned to a tweet of any part: a student's extra tweets (only when a student is trained)."""
+    """Sentiment140 rows outside the session's sample (``text``, ``key``, ``label``), none equal once
+    cleaned to a tweet of any part: a student's extra tweets (only when a student is trained; the
+    student never reads ``label``, its targets are the teacher's)."""
     _processed: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     _train_positions: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -114,10 +115,16 @@ def wants_unused_rows(config: PipelineConfig) -> bool:
 
 
 def unused_rows(rest: pd.DataFrame, data: PreparedData) -> pd.DataFrame:
-    """The rows of ``rest`` (Sentiment140 outside the sample) as ``text``/``key``, deduplicated and
-    without any tweet equal, once cleaned, to one of train, validation, test, OOD or human-labelled."""
+    """The rows of ``rest`` (Sentiment140 outside the sample) as ``text``/``key``/``label``, deduplicated
+    and without any tweet equal, once cleaned, to one of train, validation, test, OOD or human-labelled."""
     taken = {key for frame in data.parts().values() for key in frame["text"].map(clean_text)}
-    frame = pd.DataFrame({"text": rest["text"].to_numpy(), "key": rest["text"].map(clean_text).to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "text": rest["text"].to_numpy(),
+            "key": rest["text"].map(clean_text).to_numpy(),
+            "label": rest["label"].to_numpy(),
+        }
+    )
     frame = frame[(frame["key"] != "") & ~frame["key"].isin(taken)].drop_duplicates("key")
     return frame.reset_index(drop=True)
 

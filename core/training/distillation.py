@@ -18,6 +18,7 @@ import time
 
 import mlflow
 import numpy as np
+import pandas as pd
 from tqdm.auto import tqdm
 
 from core.config import PipelineConfig
@@ -83,15 +84,16 @@ def teacher_classifier(teacher: str, runs: list[RunResult], config: PipelineConf
     }
 
 
-def student_pool(data: PreparedData, cap: int | None, seed: int) -> list[str]:
-    """The raw texts of the student's pool: training split then unused rows, capped (seeded) at ``cap``."""
-    texts = list(data.split.train["text"])
+def student_pool(data: PreparedData, cap: int | None, seed: int) -> pd.DataFrame:
+    """The student's pool (``text``, emoticon ``label``): the training split then the unused rows,
+    capped (seeded) at ``cap``. The student reads only ``text``; ``label`` is for comparisons."""
+    parts = [data.split.train[["text", "label"]]]
     if data.unused is not None:
-        texts += list(data.unused["text"])
-    if cap is not None and cap < len(texts):
-        keep = np.sort(np.random.default_rng(seed).choice(len(texts), size=cap, replace=False))
-        texts = [texts[i] for i in keep]
-    return texts
+        parts.append(data.unused[["text", "label"]])
+    pool = pd.concat(parts, ignore_index=True)
+    if cap is not None and cap < len(pool):
+        pool = pool.iloc[np.sort(np.random.default_rng(seed).choice(len(pool), size=cap, replace=False))]
+    return pool.reset_index(drop=True)
 
 
 def teacher_probabilities(teacher: SentimentClassifier, texts: list[str]) -> np.ndarray:
@@ -161,7 +163,7 @@ def _fit_student(
     settings = config.models.for_family(family)
     mlflow.log_params(run_params(family, variant, data, config))
     monitor.report("teacher labelling")
-    pool = student_pool(data, settings.max_train_samples, config.seed)
+    pool = list(student_pool(data, settings.max_train_samples, config.seed)["text"])
     start = time.perf_counter()
     targets = teacher_probabilities(teacher, pool)
     labelling_s = time.perf_counter() - start

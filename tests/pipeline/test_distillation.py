@@ -70,7 +70,7 @@ def test_the_pool_is_the_training_split_and_the_unused_rows_none_held_out(distil
     assert student.metrics["n_pool"] == len(data.split.train) + len(data.unused)
     assert student.metrics["n_train_used"] == student.metrics["n_pool"]
     held_out = {clean_text(t) for part in ("val", "test") for t in data.parts()[part]["text"]} | data.held_out_keys()
-    pool_keys = {clean_text(t) for t in student_pool(data, None, config.seed)}
+    pool_keys = {clean_text(t) for t in student_pool(data, None, config.seed)["text"]}
     assert pool_keys.isdisjoint(held_out)
     assert set(data.unused["key"]).isdisjoint(set(data.split.train["key"]))
     assert len(student_pool(data, 100, config.seed)) == 100
