@@ -5,8 +5,11 @@ Per seed, the real ``quick`` pipeline runs (every family, the ensemble, the prom
 temporary folder). From that run come:
 
 - **champion**: the version the pipeline promoted (chosen on human ``select``);
-- **best single family**: the single-family run with the best human ``report`` ROC AUC (the
-  strictest opponent: picked with the ``report`` labels the champion never saw);
+- **ensemble (teacher)**: the session's ensemble (the student's teacher when the champion is the
+  distilled student);
+- **best single family**: the other single-family run (neither the champion, the ensemble nor a
+  student) with the best human ``report`` ROC AUC (the strictest opponent: picked with the
+  ``report`` labels the champion never saw);
 - **ensemble as before the yardstick**: the same members, calibrated and thresholded on validation,
   weighted on validation + the out-of-domain half (``ensemble.fit_on=val_ood``), as the ``quick``
   champion was built before the human-labelled tweets existed. (Its ``keras_embedding`` member was
@@ -28,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.config import PipelineConfig, TrackingConfig, apply_overrides, get_profile
+from core.config import STUDENT_FAMILIES, PipelineConfig, TrackingConfig, apply_overrides, get_profile
 from core.config.overrides import parse_assignments
 from core.data.prepared import PreparedData, prepare_data
 from core.errors import CoreError
@@ -45,7 +48,15 @@ BEFORE_YARDSTICK = [
     "evaluation.selection_metric=f1_negative",
 ]
 """The decisions of the ``quick`` profile before the human yardstick (commit ``e2bb3ca``'s parent)."""
-REPORTED = ("human_report_roc_auc", "human_report_tweeteval_roc_auc", "human_report_sts_gold_roc_auc")
+NAN = float("nan")
+CONTENDERS = ("champion", "ensemble (teacher)", "best single family", "ensemble before the yardstick")
+REPORTED = (
+    "human_report_roc_auc",
+    "human_report_tweeteval_roc_auc",
+    "human_report_sts_gold_roc_auc",
+    "serving_p50_ms",
+    "serving_rss_mb",
+)
 
 
 def recalibrated(classifier: SentimentClassifier, data: PreparedData, config: PipelineConfig) -> SentimentClassifier:
@@ -78,12 +89,15 @@ def one_seed(seed: int, folder: Path, profile: str, overrides: list[str]) -> dic
     )
     result = run_pipeline(config)
     champion = next(r for r in result.runs if r.version == result.champion.version)
-    singles = [r for r in result.runs if r.family != "ensemble"]
+    singles = [r for r in result.runs if r.family not in ("ensemble", *STUDENT_FAMILIES) and r is not champion]
     best_single = max(singles, key=lambda r: r.metrics["human_report_roc_auc"])
-    before = ensemble_before(result.runs, prepare_data(config), config)
+    ensemble = next(r for r in result.runs if r.family == "ensemble")
+    members = [r for r in result.runs if r.family not in STUDENT_FAMILIES]
+    before = ensemble_before(members, prepare_data(config), config)
     return {
         "champion": champion.metrics,
         "champion_name": f"{champion.family}-{champion.preprocessing}",
+        "ensemble (teacher)": ensemble.metrics,
         "best single family": best_single.metrics,
         "best_single_name": f"{best_single.family}-{best_single.preprocessing}",
         "ensemble before the yardstick": before,
@@ -113,10 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                 outcomes.append(outcome)
                 print(
                     f"seed {seed} ({time.perf_counter() - start:.0f} s, champion {outcome['champion_name']}): "
-                    + ", ".join(
-                        f"{who} {outcome[who]['human_report_roc_auc']:.4f}"
-                        for who in ("champion", "best single family", "ensemble before the yardstick")
-                    )
+                    + ", ".join(f"{who} {outcome[who]['human_report_roc_auc']:.4f}" for who in CONTENDERS)
                     + f" (best single: {outcome['best_single_name']})",
                     flush=True,
                 )
@@ -125,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     header = f"{'ROC AUC on human report':<32}" + "".join(f"{n.removeprefix('human_report_'):>24}" for n in REPORTED)
     print(f"\n{len(args.seeds)} seed(s): {', '.join(map(str, args.seeds))}\n{header}\n{'-' * len(header)}")
-    for who in ("champion", "best single family", "ensemble before the yardstick"):
-        print(f"{who:<32}" + "".join(f"{summary([o[who][n] for o in outcomes]):>24}" for n in REPORTED))
+    for who in CONTENDERS:
+        cells = [summary([o[who].get(name, NAN) for o in outcomes]) for name in REPORTED]
+        print(f"{who:<32}" + "".join(f"{cell:>24}" for cell in cells))
     return 0
 
 

@@ -233,6 +233,9 @@ class EnsembleConfig:
     ``ood_heldout_*``, never used for a choice."""
     n_candidates: int = 200
     """Random (seeded Dirichlet) weight vectors tried, besides the plain average and each member alone."""
+    top_k_averages: bool = True
+    """``human_select`` also tries the plain average of the best 2, 3, ... members (ranked on
+    ``select``): few, simple candidates between one member and all of them."""
     min_weight: float = 0.05
     """Members whose chosen weight is below this are dropped (the rest renormalised): each costs its
     full inference time and memory for a negligible share of the score. 0 keeps every member."""

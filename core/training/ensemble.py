@@ -51,9 +51,14 @@ def ood_selection_mask(n: int, fraction: float, seed: int) -> np.ndarray:
     return mask
 
 
-def candidate_weights(n_members: int, n_random: int, seed: int) -> np.ndarray:
-    """The plain average first, then each member alone, then seeded Dirichlet(1) draws."""
+def candidate_weights(n_members: int, n_random: int, seed: int, ranking: list[int] | None = None) -> np.ndarray:
+    """The plain average first, then each member alone, then (given ``ranking``, the members best
+    first) the plain averages of the best 2, 3, ... members, then seeded Dirichlet(1) draws."""
     rows = [np.full(n_members, 1.0 / n_members), *np.eye(n_members)]
+    for k in range(2, n_members if ranking else 0):
+        top = np.zeros(n_members)
+        top[ranking[:k]] = 1.0 / k
+        rows.append(top)
     if n_random:
         rows.extend(np.random.default_rng(seed).dirichlet(np.ones(n_members), size=n_random))
     return np.asarray(rows)
@@ -141,7 +146,13 @@ def _one_se_choice(table: np.ndarray, folds: list[int]) -> int:
 
 
 def choose_weights_on_folds(
-    probabilities: list[np.ndarray], y: np.ndarray, strata: np.ndarray, n_random: int, k: int, seed: int
+    probabilities: list[np.ndarray],
+    y: np.ndarray,
+    strata: np.ndarray,
+    n_random: int,
+    k: int,
+    seed: int,
+    top_k_averages: bool = True,
 ) -> tuple[np.ndarray, dict[str, float]]:
     """Weights chosen on the human-labelled ``select`` part, regularised so ~1-2k tweets do not overfit
     them: every candidate is scored on ``k`` folds, and the plain average is kept unless the best
@@ -152,7 +163,10 @@ def choose_weights_on_folds(
         ``crossfit_roc_auc`` (each fold scored with the weights chosen on the other folds: an honest
         estimate of the procedure) and ``average_crossfit_roc_auc`` (the plain average, same folds).
     """
-    candidates = candidate_weights(len(probabilities), n_random, seed)
+    ranking = None
+    if top_k_averages:  # members ranked by their own AUC on the whole part (a mild, shared look at it)
+        ranking = list(np.argsort([-roc_auc_score(y, p) for p in probabilities], kind="stable"))
+    candidates = candidate_weights(len(probabilities), n_random, seed, ranking)
     folds = fold_ids(strata, k, seed)
     table = np.vstack([fold_aucs(w, probabilities, y, folds) for w in candidates])
     chosen = _one_se_choice(table, list(range(k)))
@@ -263,7 +277,7 @@ def _weights_on_human_select(
         probabilities.append(classifier.predict_processed(texts))
         facts[f"member_{name}_human_select_roc_auc"] = float(roc_auc_score(y, probabilities[-1]))
     weights, chosen = choose_weights_on_folds(
-        probabilities, y, groups, settings.n_candidates, settings.folds, config.seed
+        probabilities, y, groups, settings.n_candidates, settings.folds, config.seed, settings.top_k_averages
     )
     keep = kept_members(weights, settings.min_weight)
     facts["n_members_dropped"] = float((~keep).sum())

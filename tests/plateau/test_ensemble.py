@@ -18,6 +18,7 @@ from core.serving.predictor import Predictor
 from core.tracking.registry import model_uri
 from core.tracking.setup import configure_tracking
 from core.training.ensemble import (
+    candidate_weights,
     check_members,
     choose_weights,
     choose_weights_on_folds,
@@ -60,6 +61,24 @@ def test_weights_on_human_select_keep_the_average_unless_clearly_beaten() -> Non
     weights, facts = choose_weights_on_folds([strong, noise], y, strata, n_random=100, k=5, seed=0)
     assert weights[0] > 0.8 and facts["crossfit_roc_auc"] > facts["average_crossfit_roc_auc"]
     assert 0.5 < facts["crossfit_roc_auc"] <= facts["fold_mean_roc_auc"] + 0.01
+
+
+def test_top_k_averages_rescue_two_good_members_among_weak_ones() -> None:
+    """Two informative members and four noisy ones: the plain average of all six is diluted, and the
+    average of the two best (ranked on the part) is one of the few simple candidates that finds them."""
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 1_500)
+    strata = y.copy()
+    good = [np.clip(y * 0.3 + rng.random(1_500) * 0.7, 0, 1) for _ in range(2)]
+    weak = [np.clip(y * 0.08 + rng.random(1_500) * 0.92, 0, 1) for _ in range(4)]
+    candidates = candidate_weights(6, 0, seed=0, ranking=[1, 0, 2, 3, 4, 5])
+    assert candidates.shape == (1 + 6 + 4, 6)  # the average, each member, the best 2..5
+    np.testing.assert_allclose(candidates[7], [0.5, 0.5, 0, 0, 0, 0])
+    weights, facts = choose_weights_on_folds([*good, *weak], y, strata, n_random=0, k=5, seed=0)
+    np.testing.assert_allclose(weights, [0.5, 0.5, 0, 0, 0, 0])
+    assert facts["crossfit_roc_auc"] > facts["average_crossfit_roc_auc"] + 0.01
+    plain, _ = choose_weights_on_folds([*good, *weak], y, strata, n_random=0, k=5, seed=0, top_k_averages=False)
+    assert plain.tolist() != weights.tolist()
 
 
 def test_negligible_members_are_dropped_but_two_always_stay() -> None:
