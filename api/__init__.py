@@ -12,7 +12,7 @@ at start; the app starts even when none can be loaded, answering 503 on ``/ready
 
 Environment (all optional): ``MLFLOW_TRACKING_URI``; ``API_REGISTERED_MODEL``;
 ``API_MODEL_ALIAS`` or ``API_MODEL_VERSION`` (pins a version); ``API_MODEL_RUNTIME`` (``auto``:
-ONNX Runtime when the model has an export, else its framework; ``native``, ``onnx``,
+ONNX Runtime on the fastest export, int8 first, else its framework; ``native``, ``onnx``,
 ``onnx_int8``); ``API_KEY`` (secret for ``X-API-Key``; unset: write routes answer 401; never
 logged; or ``API_KEY_FILE``, a secrets file); ``API_RATE_LIMIT_PER_MINUTE`` (6000 per client and worker, 0: off),
 ``API_RATE_LIMIT_BURST`` (200), ``API_TRUSTED_PROXIES`` (0), ``API_CORS_ORIGINS`` (the client app's origin;

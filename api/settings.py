@@ -67,7 +67,7 @@ class ApiSettings:
     model_version: str | None = None
     """A pinned version number; wins over the alias."""
     model_runtime: str = "auto"
-    """What scores tweets: ``auto`` (ONNX Runtime when the model has an export, else its own
+    """What scores tweets: ``auto`` (ONNX Runtime on the fastest export the model has, int8 first, else its own
     framework), ``native``, ``onnx`` or ``onnx_int8`` (see :func:`core.models.load_scorer`)."""
     api_key: str | None = field(default=None, repr=False)
     """Secret for ``X-API-Key`` on write routes (``None``: those routes always answer 401)."""

@@ -345,7 +345,7 @@ class TrackingConfig:
 
 RUNTIME_NAMES = ("auto", "native", "onnx", "onnx_int8")
 """What may compute a model's scores (``API_MODEL_RUNTIME``): ``native`` (the family's framework), its
-ONNX Runtime scorer on the fp32 or int8 graph, or ``auto`` (``onnx`` where exported, else ``native``)."""
+ONNX Runtime scorer on the fp32 or int8 graph, or ``auto`` (the fastest export kept, else ``native``)."""
 
 
 @dataclass

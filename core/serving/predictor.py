@@ -140,7 +140,7 @@ class Predictor:
         config: tracking store and registered model name.
         alias: registry alias (default: the champion alias); ignored when ``version`` is set.
         version: a registered version number.
-        runtime: ``auto`` (ONNX Runtime when the model has an export, else its own framework),
+        runtime: ``auto`` (ONNX Runtime on the fastest export, int8 first, else its own framework),
             ``native`` or ``onnx`` (see :func:`core.models.load_scorer`).
 
     Raises:

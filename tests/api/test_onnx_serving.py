@@ -35,15 +35,31 @@ def bert_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[TrackingConfig
     return TrackingConfig(store_dir=root / ".mlflow"), result.version
 
 
+def _native_scores(tracking, version: str) -> np.ndarray:
+    native = mlflow.pyfunc.load_model(model_uri(tracking, version=version), model_config={"runtime": "native"})
+    return native.predict(TWEETS)["probability_negative"].to_numpy()
+
+
 def test_bert_champion_is_served_by_onnx_runtime_with_pytorch_scores(bert_store, tmp_path: Path) -> None:
     tracking, version = bert_store
-    client = create_app(make_settings(tracking, tmp_path / "f.db", model_version=version)).test_client()
+    settings = make_settings(tracking, tmp_path / "f.db", model_version=version, model_runtime="onnx")
+    client = create_app(settings).test_client()
     model = client.get("/model").get_json()
     assert model["family"] == "bert" and model["runtime"] == "onnx" and model["version"] == version
     served = client.post("/predict", json={"texts": TWEETS}).get_json()["predictions"]
-    native = mlflow.pyfunc.load_model(model_uri(tracking, version=version), model_config={"runtime": "native"})
-    expected = native.predict(TWEETS)["probability_negative"].to_numpy()
-    np.testing.assert_allclose([p["probability_negative"] for p in served], expected, atol=1e-3)
+    np.testing.assert_allclose(
+        [p["probability_negative"] for p in served], _native_scores(tracking, version), atol=1e-3
+    )
+
+
+def test_auto_serves_the_int8_graph_within_its_tolerance(bert_store, tmp_path: Path) -> None:
+    tracking, version = bert_store
+    client = create_app(make_settings(tracking, tmp_path / "f.db", model_version=version)).test_client()
+    assert client.get("/model").get_json()["runtime"] == "onnx_int8"  # the fastest export kept at save time
+    served = client.post("/predict", json={"texts": TWEETS}).get_json()["predictions"]
+    np.testing.assert_allclose(
+        [p["probability_negative"] for p in served], _native_scores(tracking, version), atol=0.05
+    )
 
 
 def test_runtime_is_chosen_by_setting(bert_store, tmp_path: Path) -> None:

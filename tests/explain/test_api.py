@@ -85,7 +85,7 @@ def test_no_model_answers_503_with_the_reason(tracking, tmp_path: Path) -> None:
 def test_a_bert_champion_is_explained_through_onnx_runtime(bert_store, tmp_path: Path) -> None:
     settings = make_settings(bert_store.tracking, tmp_path / "f.db", model_version=bert_store.version)
     client = create_app(settings).test_client()
-    assert client.get("/model").get_json()["runtime"] == "onnx"
+    assert client.get("/model").get_json()["runtime"] == "onnx_int8"
     response = client.post("/explain", json={"text": "my flight was delayed again"})
     check_schema(response, 200)
     body = response.get_json()

@@ -51,7 +51,8 @@ def check_family(family: str, family_config: Any, data_path: Path, store: Path, 
     result = train_family(family, family_config, data_path, store)
     assert result.metrics["test_roc_auc"] >= min_test_auc, result.metrics
     assert result.metrics["test_accuracy"] > 0.6, result.metrics
-    loaded = mlflow.pyfunc.load_model(model_uri(TrackingConfig(store_dir=store / ".mlflow"), version=result.version))
+    uri = model_uri(TrackingConfig(store_dir=store / ".mlflow"), version=result.version)
+    loaded = mlflow.pyfunc.load_model(uri, model_config={"runtime": "native"})  # the family's own scores
     out = loaded.predict(RAW_PROBES)
     in_memory = result.classifier.predict_proba(RAW_PROBES)
     np.testing.assert_allclose(out["probability_negative"].to_numpy(), in_memory, rtol=1e-5, atol=1e-6)

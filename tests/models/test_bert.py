@@ -181,7 +181,7 @@ def test_serving_a_bert_classifier_imports_neither_torch_nor_transformers(tiny_s
     code = (
         "import json, sys\n"
         "from core.models.classifier import SentimentClassifier\n"
-        f"c = SentimentClassifier.load({str(folder)!r})\n"
+        f"c = SentimentClassifier.load({str(folder)!r}, runtime='onnx')\n"
         f"p = c.predict_proba({probes!r}).tolist()\n"
         "print(json.dumps({'p': p, 'runtime': c.runtime, 'heavy': sorted({'torch', 'transformers', 'tensorflow'}"
         " & set(sys.modules))}))\n"
