@@ -85,9 +85,12 @@ def one_seed(seed: int, folder: Path, profile: str, overrides: list[str]) -> dic
     config = dataclasses.replace(
         apply_overrides(get_profile(profile), parse_assignments(overrides)),
         seed=seed,
-        tracking=TrackingConfig(tracking_uri=f"sqlite:///{folder / f'mlflow-{seed}.db'}"),
+        tracking=TrackingConfig(tracking_uri=f"sqlite:///{folder / 'mlflow.db'}"),
     )
+    folder.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
     result = run_pipeline(config)
+    pipeline_s = time.perf_counter() - start
     champion = next(r for r in result.runs if r.version == result.champion.version)
     singles = [r for r in result.runs if r.family not in ("ensemble", *STUDENT_FAMILIES) and r is not champion]
     best_single = max(singles, key=lambda r: r.metrics["human_report_roc_auc"])
@@ -101,6 +104,7 @@ def one_seed(seed: int, folder: Path, profile: str, overrides: list[str]) -> dic
         "best single family": best_single.metrics,
         "best_single_name": f"{best_single.family}-{best_single.preprocessing}",
         "ensemble before the yardstick": before,
+        "pipeline_s": pipeline_s,
     }
 
 
@@ -116,17 +120,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--profile", default="quick", help="tiny + --set ensemble.enabled=true: a smoke run")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="profile overrides")
+    parser.add_argument("--store-dir", type=Path, help="keep each seed's MLflow store here (default: thrown away)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     outcomes = []
     try:
         with tempfile.TemporaryDirectory(prefix="yardstick-") as tmp:
+            folder = args.store_dir or Path(tmp)
+            folder.mkdir(parents=True, exist_ok=True)
             for seed in args.seeds:
                 start = time.perf_counter()
-                outcome = one_seed(seed, Path(tmp), args.profile, args.set)
+                outcome = one_seed(seed, folder / f"seed-{seed}", args.profile, args.set)
                 outcomes.append(outcome)
                 print(
-                    f"seed {seed} ({time.perf_counter() - start:.0f} s, champion {outcome['champion_name']}): "
+                    f"seed {seed} (pipeline {outcome['pipeline_s']:.0f} s, in all {time.perf_counter() - start:.0f} s, "
+                    f"champion {outcome['champion_name']}): "
                     + ", ".join(f"{who} {outcome[who]['human_report_roc_auc']:.4f}" for who in CONTENDERS)
                     + f" (best single: {outcome['best_single_name']})",
                     flush=True,

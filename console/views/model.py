@@ -50,6 +50,7 @@ def render(store: Store) -> None:
     columns[1].metric("threshold on P(negative)", _fmt(details.threshold))
     columns[2].metric("size (MB)", _fmt(details.size_mb, 2))
     columns[3].metric("s per 1,000 tweets", _fmt(details.metrics.get("inference_s_per_1000"), 3))
+    serving_row(details)
     human_sets(details.metrics)
     st.caption(
         f"{details.name} v{details.version} · {details.family} / {details.preprocessing} · run `{details.run_id}` · "
@@ -160,6 +161,20 @@ def promotion(store: Store, version: str, champion: str | None) -> None:
     if no.button("Cancel", key="cancel_promote"):
         st.session_state.pop(_CONFIRM, None)
         st.rerun()
+
+
+def serving_row(details) -> None:
+    """What serving this version costs and needs, and whether it is within the serving budget."""
+    columns = st.columns(4)
+    columns[0].metric("one tweet p50 (ms)", _fmt(details.metrics.get("serving_p50_ms"), 1))
+    columns[1].metric("one tweet p99 (ms)", _fmt(details.metrics.get("serving_p99_ms"), 1))
+    columns[2].metric("tweets/s in batches", _fmt(details.metrics.get("serving_tweets_per_s"), 0))
+    columns[3].metric("resident memory (MB)", _fmt(details.metrics.get("serving_rss_mb"), 0))
+    needs = details.tags.get("serving_requirements") or "unknown (registered before it was recorded)"
+    reasons = details.budget()
+    verdict = "within the serving budget" if not reasons else "out of the serving budget: " + "; ".join(reasons)
+    runtime = details.tags.get("serving_runtime", "?")
+    (st.caption if not reasons else st.warning)(f"Served on `{runtime}`, needs {needs}; {verdict}.")
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:

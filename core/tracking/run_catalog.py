@@ -18,7 +18,7 @@ from mlflow.tracking import MlflowClient
 from core.config import ServingConfig, TrackingConfig
 from core.errors import CoreError, ModelNotFoundError
 from core.tracking.comparison import BUDGET_INPUTS, SERVING_TAGS, budget_column
-from core.tracking.registry import alias_version
+from core.tracking.registry import VersionInfo, alias_version, budget_breaches
 
 # Leading columns of :func:`runs_table`; every metric follows as its own column.
 RUN_COLUMNS = ("run_id", "experiment", "run", "family", "preprocessing", "profile", "version", "champion", "started")
@@ -105,6 +105,15 @@ class VersionDetails:
     metrics: dict[str, float] = field(default_factory=dict)
     signature_inputs: str = ""
     signature_outputs: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    """The version's tags (what serving it needs: ``serving_requirements``, ``api_image_servable``...)."""
+
+    def budget(self, serving: ServingConfig | None = None) -> list[str]:
+        """Why this version may not be champion under the serving budget (empty: it may)."""
+        info = VersionInfo(
+            self.name, self.version, self.run_id, self.family, self.preprocessing, 0.0, self.metrics, self.tags
+        )
+        return budget_breaches(info, serving or ServingConfig())
 
     @property
     def threshold(self) -> float | None:
@@ -181,4 +190,5 @@ def version_details(config: TrackingConfig, version: str) -> VersionDetails:
         metrics=dict(sorted(run.data.metrics.items())),
         signature_inputs=inputs,
         signature_outputs=outputs,
+        tags=dict(mv.tags),
     )

@@ -36,6 +36,9 @@ def test_champion_details_and_worst_errors(trained, model_page) -> None:
     assert metrics["threshold on P(negative)"] == f"{run.metrics['threshold']:.4f}"
     assert metrics["size (MB)"] == f"{run.metrics['model_size_mb']:.2f}"
     assert model_page.success[0].value.startswith(f"v{champion} is the `champion`")
+    serving = next(c.value for c in model_page.caption if c.value.startswith("Served on"))
+    assert serving == "Served on `native`, needs scikit-learn,joblib; within the serving budget."
+    assert metrics["one tweet p50 (ms)"] == "–"  # the tiny profile does not measure the serving cost
 
     tables = {tuple(d.value.columns): d.value for d in model_page.dataframe}
     params = tables[("parameter", "value")].set_index("parameter")["value"]
