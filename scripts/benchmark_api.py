@@ -1,15 +1,16 @@
 """Benchmark (not a test): the API under gunicorn on loopback against a naive per-request load.
 
 Usage: ``.venv/bin/python scripts/benchmark_api.py [--runtime auto onnx_int8 native] [--tracking-uri URI]
-[--requests 300] [--seconds 20]``
+[--versions champion 12 9] [--naive-hf] [--requests 300] [--seconds 20]``
 
-For each runtime (``API_MODEL_RUNTIME``), starts ``gunicorn "api:create_app()"`` (1 worker,
-4 threads) serving the champion, then prints: single-tweet latency p50/p99 over sequential
-requests, ``/explain`` latency p50/p99 (one tweet's word weights), batch throughput (tweets/s)
-with concurrent clients sending batches of 64, start-up time to ``/ready``, the server's
-resident memory and whether torch/TensorFlow got loaded; and,
-as the reference, the latency of ``mlflow.pyfunc.load_model(...).predict`` done on each call
-(what a naive service does).
+For each version (``champion`` or a number: ``API_MODEL_VERSION``) and runtime
+(``API_MODEL_RUNTIME``), starts ``gunicorn "api:create_app()"`` (1 worker, 4 threads), then
+prints: single-tweet latency p50/p99 over sequential requests, ``/explain`` latency p50/p99 (one
+tweet's word weights), batch throughput (tweets/s) with concurrent clients sending batches of 64,
+start-up time to ``/ready``, the server's resident memory and whether torch/TensorFlow got
+loaded; with ``--naive-hf``, the same for a naive Flask app around a Hugging Face ``pipeline``
+(``scripts/naive_hf_app.py``) under the same gunicorn settings; and the latency of
+``mlflow.pyfunc.load_model(...).predict`` done on each call.
 """
 
 from __future__ import annotations
@@ -41,19 +42,28 @@ def post(url: str, payload: dict) -> dict:
         return json.load(response)
 
 
-def start_api(uri: str, port: int, feedback_db: str, runtime: str) -> tuple[subprocess.Popen, float]:
-    """gunicorn serving the champion on ``runtime``; returns the process and the seconds to ``/ready``."""
+NAIVE = "naive-hf"
+
+
+def start_api(uri: str, port: int, feedback_db: str, runtime: str, version: str) -> tuple[subprocess.Popen, float]:
+    """gunicorn serving ``version`` (``champion``, a number, or :data:`NAIVE` for the naive reference app)
+    on ``runtime``; returns the process and the seconds to ``/ready``."""
     env = {
         **os.environ,
         "MLFLOW_TRACKING_URI": uri,
         "API_FEEDBACK_DB": feedback_db,
         "API_MODEL_RUNTIME": runtime,
         "API_RATE_LIMIT_PER_MINUTE": "0",  # measure the model, not the per-client rate limit
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "HF_HUB_OFFLINE": "1",
     }
+    if version not in ("champion", NAIVE):
+        env["API_MODEL_VERSION"] = version
+    app = "scripts.naive_hf_app:create_app()" if version == NAIVE else "api:create_app()"
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "-b", f"127.0.0.1:{port}", "-w", "1", "--threads", "4", "--no-control-socket"]
     start = time.perf_counter()
-    process = subprocess.Popen([*command, "api:create_app()"], cwd=PROJECT_ROOT, env=env, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([*command, app], cwd=PROJECT_ROOT, env=env, stderr=subprocess.DEVNULL)
     while time.perf_counter() - start < 120:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as response:
@@ -95,10 +105,10 @@ class ServedFigures:
     explain_ms: list[float]
 
 
-def measure(uri: str, runtime: str, tweets: list[str], args: argparse.Namespace) -> ServedFigures:
-    """Start the API on ``runtime``, measure latency and throughput, stop it."""
+def measure(uri: str, runtime: str, version: str, tweets: list[str], args: argparse.Namespace) -> ServedFigures:
+    """Start the API on ``runtime`` serving ``version``, measure latency and throughput, stop it."""
     port = free_port()
-    process, startup_s = start_api(uri, port, f"/tmp/benchmark_api_{port}.db", runtime)
+    process, startup_s = start_api(uri, port, f"/tmp/benchmark_api_{port}.db", runtime, version)
     base = f"http://127.0.0.1:{port}"
     try:
         model = json.load(urllib.request.urlopen(f"{base}/model", timeout=10))
@@ -110,7 +120,7 @@ def measure(uri: str, runtime: str, tweets: list[str], args: argparse.Namespace)
             post(f"{base}/predict", {"text": tweets[i % len(tweets)]})
             latencies.append((time.perf_counter() - start) * 1000)
         explain = []
-        for i in range(args.explain_requests):
+        for i in range(0 if version == NAIVE else args.explain_requests):
             start = time.perf_counter()
             post(f"{base}/explain", {"text": tweets[i % len(tweets)]})
             explain.append((time.perf_counter() - start) * 1000)
@@ -146,12 +156,16 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of the batch throughput phase")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--naive-calls", type=int, default=5)
+    parser.add_argument("--versions", nargs="+", default=["champion"], help="'champion' or version numbers")
+    parser.add_argument("--naive-hf", action="store_true", help="also measure the naive Hugging Face pipeline app")
     args = parser.parse_args()
 
     tracking = TrackingConfig(tracking_uri=args.tracking_uri)
     uri = resolve_tracking_uri(tracking)
     tweets = stratified_sample(load_sentiment140(DEFAULT_DATA_PATH), 2000, seed=7)["text"].tolist()
-    results = [measure(uri, runtime, tweets, args) for runtime in args.runtime]
+    results = [measure(uri, runtime, version, tweets, args) for version in args.versions for runtime in args.runtime]
+    if args.naive_hf:
+        results.append(measure(uri, "torch", NAIVE, tweets, args))
 
     import mlflow.pyfunc
 
@@ -162,17 +176,16 @@ def main() -> int:
         mlflow.pyfunc.load_model(model_uri(tracking)).predict([text])
         naive.append((time.perf_counter() - start) * 1000)
 
-    model = results[0].model
-    print(f"\nmodel: {model['name']} v{model['version']} ({model['family']}, {model['preprocessing']})")
-    print(f"single tweets: {args.requests} sequential; batches of 64, {args.clients} clients, {args.seconds:.0f} s\n")
+    print(f"\nsingle tweets: {args.requests} sequential; batches of 64, {args.clients} clients, {args.seconds:.0f} s\n")
     print(
-        "| runtime | start-up to /ready | memory (master + worker) | frameworks | p50 | p99 | batch tweets/s "
+        "| model | runtime | start-up to /ready | memory (master + worker) | frameworks | p50 | p99 | batch tweets/s "
         "| /explain p50 | /explain p99 |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
+        name = f"{r.model['name']} v{r.model['version']} ({r.model['family']})"
         print(
-            f"| {r.runtime} ({r.model['runtime']}) | {r.startup_s:.1f} s | {r.memory_mb:.0f} MB | "
+            f"| {name} | {r.runtime} ({r.model['runtime']}) | {r.startup_s:.1f} s | {r.memory_mb:.0f} MB | "
             f"{', '.join(r.frameworks) or 'none'} | {percentile(r.latencies_ms, 50):.1f} ms | "
             f"{percentile(r.latencies_ms, 99):.1f} ms | {r.tweets_per_s:.0f} | "
             f"{percentile(r.explain_ms, 50):.1f} ms | {percentile(r.explain_ms, 99):.1f} ms |"
