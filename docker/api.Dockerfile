@@ -28,7 +28,7 @@ RUN groupadd --system --gid 10001 app \
     && chown app:app /data
 
 # Only what serving needs: no training, retraining or CLI code. The delivery test
-# (tests/delivery/test_stack_without_docker.py) starts the API from exactly these files.
+# (tests/delivery/test_deployment_path.py) starts the API from exactly these files.
 COPY core/__init__.py core/errors.py core/
 COPY core/config/ core/config/
 COPY core/data/ core/data/

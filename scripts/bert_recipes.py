@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from core.config.overrides import parse_assignments  # noqa: E402
 from core.data.prepared import PreparedData, prepare_data  # noqa: E402
 from core.errors import CoreError  # noqa: E402
 from core.training.fitting import evaluate_classifier, fit_classifier  # noqa: E402
+from scripts.over_seeds import HUMAN_AUCS, print_table  # noqa: E402
 
 _PLAIN = ["data.twitter_samples_train=0", "models.bert.max_train_samples=8000"]
 ARMS: dict[str, list[str]] = {
@@ -41,14 +41,7 @@ ARMS: dict[str, list[str]] = {
 }
 """Arm name -> overrides of the quick profile (the NOTES' plain recipe: 8,000 tweets, one epoch,
 no ``twitter_samples``)."""
-REPORTED = (
-    "human_report_roc_auc",
-    "human_report_tweeteval_roc_auc",
-    "human_report_sts_gold_roc_auc",
-    "human_select_roc_auc",
-    "test_roc_auc",
-    "train_time_s",
-)
+REPORTED = (*HUMAN_AUCS, "train_time_s")
 _FAST = ["models.bert.onnx_export=false", "models.bert.onnx_int8=false", "data.ood=false"]  # scores unchanged
 
 
@@ -62,13 +55,6 @@ def run_arm(config: PipelineConfig, data: PreparedData) -> dict[str, float]:
     """Fine-tune once and score every part."""
     classifier, facts = fit_classifier("bert", "none", data, config)
     return {**facts, **evaluate_classifier(classifier, data)}
-
-
-def summary(values: list[float]) -> str:
-    """``mean ± sd`` (sd over seeds; ``-`` for one seed)."""
-    if len(values) == 1:
-        return f"{values[0]:.4f}"
-    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,10 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     except CoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    header = f"{'arm':<26}" + "".join(f"{name.removesuffix('_roc_auc'):>26}" for name in REPORTED)
-    print(f"\n{len(args.seeds)} seed(s): {', '.join(map(str, args.seeds))}\n{header}\n{'-' * len(header)}")
-    for arm, runs in results.items():
-        print(f"{arm:<26}" + "".join(f"{summary([r[name] for r in runs]):>26}" for name in REPORTED))
+    print_table("arm", args.seeds, results, REPORTED)
     return 0
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import statistics
 import sys
 import time
 
@@ -29,22 +28,9 @@ from core.errors import CoreError
 from core.tracking.setup import configure_tracking
 from core.training.distillation import student_pool, teacher_classifier, teacher_probabilities
 from core.training.fitting import evaluate_classifier, fit_classifier
+from scripts.over_seeds import HUMAN_AUCS, print_table
 
-REPORTED = (
-    "human_report_roc_auc",
-    "human_report_tweeteval_roc_auc",
-    "human_report_sts_gold_roc_auc",
-    "human_select_roc_auc",
-    "test_roc_auc",
-)
 _FAST = ["models.distilled.onnx_export=false", "models.bert.onnx_export=false"]  # scores unchanged
-
-
-def summary(values: list[float]) -> str:
-    """``mean ± sd`` over seeds (the value alone for one seed)."""
-    if len(values) == 1:
-        return f"{values[0]:.4f}"
-    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
 
 
 def one_seed(seed: int, args: argparse.Namespace) -> dict[str, dict[str, float]]:
@@ -98,10 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     except CoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    header = f"{'ROC AUC':<10}" + "".join(f"{name.removesuffix('_roc_auc'):>26}" for name in REPORTED)
-    print(f"\n{len(args.seeds)} seed(s): {', '.join(map(str, args.seeds))}\n{header}\n{'-' * len(header)}")
-    for arm in ("student", "plain", "teacher"):
-        print(f"{arm:<10}" + "".join(f"{summary([o[arm][n] for o in outcomes]):>26}" for n in REPORTED))
+    rows = {arm: [o[arm] for o in outcomes] for arm in ("student", "plain", "teacher")}
+    print_table("ROC AUC", args.seeds, rows, HUMAN_AUCS)
     return 0
 
 

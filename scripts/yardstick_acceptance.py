@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import statistics
 import sys
 import tempfile
 import time
@@ -40,6 +39,7 @@ from core.models.classifier import SentimentClassifier
 from core.training.ensemble import build_ensemble
 from core.training.fitting import RunResult, decision_part, evaluate_classifier
 from core.training.pipeline import run_pipeline
+from scripts.over_seeds import print_table
 
 BEFORE_YARDSTICK = [
     "ensemble.fit_on=val_ood",
@@ -48,7 +48,6 @@ BEFORE_YARDSTICK = [
     "evaluation.selection_metric=f1_negative",
 ]
 """The decisions of the ``quick`` profile before the human yardstick (commit ``e2bb3ca``'s parent)."""
-NAN = float("nan")
 CONTENDERS = ("champion", "ensemble (teacher)", "best single family", "ensemble before the yardstick")
 REPORTED = (
     "human_report_roc_auc",
@@ -108,13 +107,6 @@ def one_seed(seed: int, folder: Path, profile: str, overrides: list[str]) -> dic
     }
 
 
-def summary(values: list[float]) -> str:
-    """``mean ± sd`` over seeds (the value alone for one seed)."""
-    if len(values) == 1:
-        return f"{values[0]:.4f}"
-    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
@@ -142,11 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     except CoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    header = f"{'ROC AUC on human report':<32}" + "".join(f"{n.removeprefix('human_report_'):>24}" for n in REPORTED)
-    print(f"\n{len(args.seeds)} seed(s): {', '.join(map(str, args.seeds))}\n{header}\n{'-' * len(header)}")
-    for who in CONTENDERS:
-        cells = [summary([o[who].get(name, NAN) for o in outcomes]) for name in REPORTED]
-        print(f"{who:<32}" + "".join(f"{cell:>24}" for cell in cells))
+    rows = {who: [o[who] for o in outcomes] for who in CONTENDERS}
+    print_table("ROC AUC (and serving cost)", args.seeds, rows, REPORTED)
     return 0
 
 

@@ -28,8 +28,14 @@ from core.errors import ConfigError
 from core.evaluation.behaviour import behaviour_metrics
 from core.models.classifier import SentimentClassifier
 from core.tracking.registry import alias_version, model_uri
-from core.tracking.setup import git_commit
-from core.training.fitting import RunResult, evaluate_classifier, fit_classifier, log_and_register, run_params
+from core.training.fitting import (
+    RunResult,
+    evaluate_classifier,
+    fit_classifier,
+    log_and_register,
+    run_params,
+    run_tags,
+)
 from core.training.progress import TrainingMonitor
 
 logger = logging.getLogger(__name__)
@@ -120,16 +126,7 @@ def train_student_and_log(
     settings = config.models.for_family(family)
     variant = config.variants_for(family)[0]
     teacher, teacher_tags = teacher_classifier(settings.teacher, runs, config)
-    tags = {
-        "family": family,
-        "preprocessing": variant,
-        "profile": config.profile,
-        "git_commit": git_commit(),
-        "data_sha256": data.data_sha256,
-        "split_seed": str(config.split.seed),
-        "split_strategy": config.split.strategy,
-        **teacher_tags,
-    }
+    tags = {**run_tags(family, variant, data, config), **teacher_tags}
     with monitor.shielded():
         run = mlflow.start_run(run_name=f"{family}-{variant}", tags=tags)
     try:

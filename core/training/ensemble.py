@@ -37,8 +37,7 @@ from core.evaluation.calibration import calibrate_and_threshold
 from core.evaluation.metrics import compute_metrics
 from core.models.classifier import SentimentClassifier
 from core.models.ensemble import EnsembleScorer, combine
-from core.tracking.setup import git_commit
-from core.training.fitting import RunResult, decision_part, evaluate_classifier, log_and_register
+from core.training.fitting import RunResult, decision_part, evaluate_classifier, log_and_register, run_tags
 
 logger = logging.getLogger(__name__)
 
@@ -347,15 +346,7 @@ def train_ensemble_and_log(runs: list[RunResult], data: PreparedData, config: Pi
     """
     candidates = select_members(runs, config.ensemble.members)
     named = [(f"{r.family}-{r.preprocessing}", r.classifier) for r in candidates]
-    tags = {
-        "family": "ensemble",
-        "preprocessing": "none",
-        "profile": config.profile,
-        "git_commit": git_commit(),
-        "data_sha256": data.data_sha256,
-        "split_seed": str(config.split.seed),
-        "split_strategy": config.split.strategy,
-    }
+    tags = run_tags("ensemble", "none", data, config)
     with mlflow.start_run(run_name="ensemble-none", tags=tags) as run:
         classifier, facts = build_ensemble(named, data, config)
         kept = set(classifier.model.names)

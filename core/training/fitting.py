@@ -27,7 +27,7 @@ from core.serving.cost import measure_in_fresh_process
 from core.serving.image import serving_tags
 from core.tracking.diagnostics import log_test_predictions
 from core.tracking.registry import register
-from core.tracking.setup import log_classifier
+from core.tracking.setup import git_commit, log_classifier
 from core.training.seeding import set_seeds
 
 _TIMING_SAMPLE = 1000
@@ -47,6 +47,19 @@ class RunResult:
     version: str
     metrics: dict[str, float]
     classifier: SentimentClassifier | None = field(default=None, repr=False)
+
+
+def run_tags(family: str, variant: str, data: PreparedData, config: PipelineConfig) -> dict[str, str]:
+    """The MLflow tags of one run: what it is and what it was trained from."""
+    return {
+        "family": family,
+        "preprocessing": variant,
+        "profile": config.profile,
+        "git_commit": git_commit(),
+        "data_sha256": data.data_sha256,
+        "split_seed": str(config.split.seed),
+        "split_strategy": config.split.strategy,
+    }
 
 
 def run_params(family: str, variant: str, data: PreparedData, config: PipelineConfig) -> dict[str, str]:

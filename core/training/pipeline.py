@@ -20,10 +20,17 @@ from core.data.prepared import PreparedData, prepare_data
 from core.evaluation.behaviour import behaviour_metrics
 from core.models.classifier import SentimentClassifier
 from core.tracking.registry import VersionInfo, promote_best
-from core.tracking.setup import configure_tracking, git_commit
+from core.tracking.setup import configure_tracking
 from core.training.distillation import check_teacher, train_student_and_log
 from core.training.ensemble import check_members, train_ensemble_and_log
-from core.training.fitting import RunResult, evaluate_classifier, fit_classifier, log_and_register, run_params
+from core.training.fitting import (
+    RunResult,
+    evaluate_classifier,
+    fit_classifier,
+    log_and_register,
+    run_params,
+    run_tags,
+)
 from core.training.progress import RUN_MARKER, TrainingCancelled, TrainingMonitor
 from core.training.tuning import tune_family, with_family_values
 
@@ -80,15 +87,7 @@ def train_and_log(
     run as KILLED with nothing registered; once logging starts, the run is completed first.
     """
     monitor = monitor or TrainingMonitor()
-    tags = {
-        "family": family,
-        "preprocessing": variant,
-        "profile": config.profile,
-        "git_commit": git_commit(),
-        "data_sha256": data.data_sha256,
-        "split_seed": str(config.split.seed),
-        "split_strategy": config.split.strategy,
-    }
+    tags = run_tags(family, variant, data, config)
     with monitor.shielded():
         run = mlflow.start_run(run_name=f"{family}-{variant}", tags=tags)
     monitor.run_id = run.info.run_id
