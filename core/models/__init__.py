@@ -36,8 +36,8 @@ RUNTIMES = RUNTIME_NAMES
 """``native``: the family's own framework; ``onnx``/``onnx_int8``: its ONNX Runtime scorer on the
 fp32/int8 graph; ``auto``: the first of :data:`AUTO_ORDER` the model has, else ``native``."""
 AUTO_ORDER = ("onnx_int8", "onnx")
-"""The exports ``auto`` serves, fastest first (int8 is kept at save time only within 0.05 of the
-family's own P(negative); the serving budget needs its speed: see the README)."""
+"""The exports ``auto`` serves, fastest first (int8 is kept at save time only within 0.02 of the
+family's own P(negative) on average, 0.25 at most; the serving budget needs its speed: see the README)."""
 
 
 def _import(target: str) -> type:

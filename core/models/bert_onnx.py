@@ -6,7 +6,8 @@ reads that graph and ``tokenizer.json`` with ``onnxruntime`` and ``tokenizers`` 
 API serving a BERT champion loads in seconds and stays small (torch alone costs ~500 MB).
 The fp32 graph matches the PyTorch model's P(negative) to within 1e-3 (the export checks this
 and records the gap); the int8 copy (runtime ``onnx_int8``) is about twice as fast but moves
-P(negative) more: it is kept only within 0.05 of PyTorch on the check tweets.
+P(negative) more: it is kept only within 0.02 of PyTorch on average over the check tweets
+(4 fixed ones and up to 256 validation tweets kept at fit), and 0.25 at most.
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ class OnnxBertScorer(SentimentScorer):
     onnx_file = ONNX_FILE
     tolerance = 1e-3
     """Largest P(negative) gap from PyTorch on the export's check tweets for the graph to be kept."""
+    mean_tolerance: float | None = None
+    """Largest mean P(negative) gap over those tweets (``None``: not checked)."""
 
     def __init__(self, session: onnxruntime.InferenceSession, tokenizer: Tokenizer, batch_size: int, pad_id: int):
         self.session = session
@@ -146,4 +149,5 @@ class OnnxInt8BertScorer(OnnxBertScorer):
 
     runtime = "onnx_int8"
     onnx_file = INT8_FILE
-    tolerance = 5e-2
+    tolerance = 0.25  # a sanity bound on the worst tweet: the mean is what keeps it honest
+    mean_tolerance = 0.02

@@ -212,14 +212,15 @@ def serving_facts(folder: Path, data: PreparedData, config: PipelineConfig) -> t
     """Metrics and tags of what serving the saved classifier in ``folder`` costs and needs: reloaded on
     the API's runtime (``serving.runtime``), its requirements checked against the API image, its ROC
     AUC on the human-labelled tweets as served (``served_human_*``, when the runtime is an export),
-    and, with ``serving.measure``, its latency, throughput and memory measured in a fresh process."""
+    and, with ``serving.measure``, its latency, throughput and memory measured in a fresh process
+    (for the versions the API image can load: the others can never be champion)."""
     served = SentimentClassifier.load(folder, runtime=config.serving.runtime)
     metrics = {"inference_s_per_1000": serving_time_per_1000(served, data)}
     if data.human is not None and served.runtime != "native":  # an export scores a little differently
         scores = human_metrics(data.human, served.predict_proba(list(data.human["text"])), served.threshold)
         metrics.update({f"served_{k}": v for k, v in scores.items() if k.endswith("_roc_auc")})
     tags = serving_tags(served.model.requirements, served.runtime, config.serving.image_requirements)
-    if config.serving.measure:
+    if config.serving.measure and tags["api_image_servable"] == "true":  # else it can never be champion
         texts = data.split.test["text"].tolist()[:_COST_SAMPLE]
         figures = measure_in_fresh_process(folder, texts, config.serving)
         metrics.update({k: float(v) for k, v in figures.items() if k != "serving_runtime"})

