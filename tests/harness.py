@@ -7,7 +7,6 @@ The benchmark and load scripts use it too, so every latency figure follows one c
 from __future__ import annotations
 
 import json
-import math
 import os
 import signal
 import socket
@@ -20,6 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from core.serving.cost import nearest_rank
 
 
 def free_port() -> int:
@@ -117,8 +118,4 @@ def serving_api(
 def percentile(values: list[float], q: float) -> float:
     """The ``q``-th percentile (0-100) of ``values`` by the nearest-rank method: the smallest value with
     at least ``q`` % of the values at or below it (``nan`` when empty)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
+    return nearest_rank(values, q)  # one convention with the registration probe
