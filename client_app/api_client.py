@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
 
-from client_app.errors import ApiAnswerError, ApiUnavailableError
+from client_app.errors import ApiAnswerError, ApiUnavailableError, ClientError
 from client_app.settings import ClientSettings
 
 logger = logging.getLogger(__name__)
@@ -25,11 +25,8 @@ class Prediction:
     probability_negative: float
     model_name: str
     model_version: str
-
-    @property
-    def confidence(self) -> float:
-        """Probability of the predicted label (P(negative) for "negative", else its complement)."""
-        return self.probability_negative if self.label == "negative" else 1.0 - self.probability_negative
+    threshold: float | None = None
+    """The model's decision threshold: "negative" where P(negative) reaches it (``None``: not known)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +45,15 @@ class Explanation:
 
     method: str
     words: tuple[WordPush, ...]
+    model: tuple[str, str] | None = None
+    """(name, version) of the model that explained (``None``: not said)."""
+
+
+def _threshold(value: Any) -> float | None:
+    """A threshold as the API gives it, if it is one: a number in [0, 1]; anything else is ``None``."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+        return None
+    return float(value)
 
 
 def opposite_label(label: str) -> str:
@@ -72,9 +78,17 @@ class SentimentApiClient:
     def __init__(self, settings: ClientSettings, session: requests.Session | None = None) -> None:
         self.settings = settings
         self._session = session or requests.Session()
+        # A registered version's threshold never changes; there are few versions, so no eviction.
+        self._thresholds: dict[tuple[str, str], float | None] = {}
 
     def _post(self, route: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
-        """POST JSON and return the JSON answer of a 2xx.
+        """POST JSON and return the JSON answer of a 2xx (see :meth:`_request`)."""
+        return self._request("POST", route, body, headers)
+
+    def _request(
+        self, method: str, route: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Send one request (JSON ``body`` if any) and return the JSON answer of a 2xx.
 
         Raises:
             ApiUnavailableError: no connection, timeout, or an answer that is not JSON.
@@ -82,7 +96,7 @@ class SentimentApiClient:
         """
         url = f"{self.settings.api_url}{route}"
         try:
-            response = self._session.post(url, json=body, headers=headers, timeout=self.settings.timeout_s)
+            response = self._session.request(method, url, json=body, headers=headers, timeout=self.settings.timeout_s)
         except requests.Timeout:
             logger.warning("The API at %s did not answer within %s s.", url, self.settings.timeout_s)
             raise ApiUnavailableError(
@@ -108,7 +122,7 @@ class SentimentApiClient:
         return answer
 
     def predict(self, text: str) -> Prediction:
-        """Score one tweet.
+        """Score one tweet; its threshold is the answer's own, else the one ``GET /model`` gives for its model.
 
         Raises:
             ApiUnavailableError: the API cannot be reached or answered something unreadable.
@@ -116,15 +130,40 @@ class SentimentApiClient:
         """
         answer = self._post("/predict", {"text": text})
         try:
-            return Prediction(
+            prediction = Prediction(
                 prediction_id=str(answer["prediction_id"]),
                 label=str(answer["label"]),
                 probability_negative=float(answer["probability_negative"]),
                 model_name=str(answer["model"]["name"]),
                 model_version=str(answer["model"]["version"]),
+                threshold=_threshold(answer.get("threshold")),
             )
         except (KeyError, TypeError, ValueError):
             raise ApiUnavailableError("The sentiment service sent an answer this page cannot read.") from None
+        if prediction.threshold is None:
+            threshold = self.threshold_of(prediction.model_name, prediction.model_version)
+            prediction = replace(prediction, threshold=threshold)
+        return prediction
+
+    def threshold_of(self, model_name: str, model_version: str) -> float | None:
+        """The decision threshold of one model version, as ``GET /model`` reports it (remembered per version).
+
+        Returns:
+            The threshold; ``None`` when the API cannot tell (unreachable, no threshold recorded, or it now
+            serves another version: a reload happened since the prediction).
+        """
+        key = (model_name, model_version)
+        if key in self._thresholds:
+            return self._thresholds[key]
+        try:
+            answer = self._request("GET", "/model")
+        except ClientError as error:
+            logger.warning("No decision threshold for %s v%s: %s", model_name, model_version, error)
+            return None
+        if (str(answer.get("name")), str(answer.get("version"))) != key:
+            return None
+        self._thresholds[key] = _threshold(answer.get("threshold"))
+        return self._thresholds[key]
 
     def explain(self, text: str) -> Explanation:
         """Which words of one tweet pushed it towards negative or positive.
@@ -138,7 +177,9 @@ class SentimentApiClient:
             words = tuple(
                 WordPush(str(t["token"]), int(t["start"]), int(t["end"]), float(t["weight"])) for t in answer["tokens"]
             )
-            return Explanation(method=str(answer["method"]), words=words)
+            model = answer.get("model")
+            model = (str(model["name"]), str(model["version"])) if isinstance(model, dict) else None
+            return Explanation(method=str(answer["method"]), words=words, model=model)
         except (KeyError, TypeError, ValueError):
             raise ApiUnavailableError("The sentiment service sent an answer this page cannot read.") from None
 

@@ -7,9 +7,11 @@ import logging
 from flask import Blueprint, Flask, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from client_app.api_client import LABELS, SentimentApiClient, opposite_label
-from client_app.errors import ApiAnswerError, ClientError
-from client_app.highlighting import highlight
+from client_app.api_client import LABELS, Prediction, SentimentApiClient, opposite_label
+from client_app.csrf import FIELD, CsrfError, check_csrf, csrf_token, signing_key
+from client_app.decision import decision
+from client_app.errors import ApiAnswerError, ApiUnavailableError, ClientError
+from client_app.highlighting import Segment, highlight
 from client_app.settings import ClientSettings
 
 logger = logging.getLogger(__name__)
@@ -24,61 +26,115 @@ def api() -> SentimentApiClient:
     return current_app.extensions[EXTENSION]
 
 
-def _error_page(error: ClientError, text: str = ""):
-    """The form again with the error sentence; 4xx of the API pass through, else 503."""
-    status = error.status if isinstance(error, ApiAnswerError) and 400 <= error.status < 500 else 503
-    return render_template("index.html", error=str(error), text=text), status
+def _status(error: ClientError) -> int:
+    """400 for a refused form, the API's own 4xx, else 503 (the API is down or answered a 5xx)."""
+    if isinstance(error, CsrfError):
+        return 400
+    return error.status if isinstance(error, ApiAnswerError) and 400 <= error.status < 500 else 503
+
+
+def _page(
+    text: str,
+    prediction: Prediction | None = None,
+    segments: list[Segment] | None = None,
+    error: ClientError | str | None = None,
+    feedback_label: str | None = None,
+) -> str:
+    """The page: the form with ``text``, and the prediction (the tweet highlighted by ``segments``, its
+    label, P(negative) against the threshold), the error sentence, the feedback confirmation, if any."""
+    return render_template(
+        "index.html",
+        text=text,
+        prediction=prediction,
+        decision=decision(prediction) if prediction else None,
+        segments=segments or [],
+        error=str(error) if error else None,
+        feedback_label=feedback_label,
+    )
+
+
+def _segments(text: str, model: tuple[str, str] | None = None) -> list[Segment]:
+    """The tweet cut for highlighting; none when the API cannot explain it, or explains it with a model
+    other than ``model`` (when given: the API reloaded since the prediction)."""
+    try:
+        explanation = api().explain(text)
+    except ClientError as error:  # the label is still worth showing without its highlights
+        logger.warning("No explanation for this tweet: %s", error)
+        return []
+    if model is not None and explanation.model not in (None, model):
+        logger.info("No highlights: the API explains with %s, the prediction came from %s.", explanation.model, model)
+        return []
+    return highlight(text, explanation)
 
 
 @bp.get("/")
 def index():
     """The empty form."""
-    return render_template("index.html", text="")
+    return _page("")
 
 
 @bp.post("/predict")
 def predict():
-    """Send the typed tweet to the API; show its label, its confidence and the words that decided it."""
+    """Send the typed tweet to the API; show its label, P(negative) against the threshold and the words
+    that decided it."""
     text = request.form.get("text", "")
     try:
         prediction = api().predict(text)
     except ClientError as error:
-        return _error_page(error, text)
+        return _page(text, error=error), _status(error)
+    return _page(text, prediction, _segments(text))
+
+
+def _posted_prediction() -> Prediction | None:
+    """The prediction the feedback form carries back in hidden fields; ``None`` if a field is missing or
+    malformed."""
+    form = request.form
+    fields = [form.get(name, "") for name in ("prediction_id", "label", "model_name", "model_version")]
     try:
-        segments = highlight(text, api().explain(text))
-    except ClientError as error:  # the label is still worth showing without its highlights
-        logger.warning("No explanation for this tweet: %s", error)
-        segments = []
-    return render_template("index.html", text=text, prediction=prediction, segments=segments)
+        probability = float(form.get("probability_negative", ""))
+        threshold = float(form["threshold"]) if form.get("threshold") else None
+    except ValueError:
+        return None
+    in_range = all(v is None or 0.0 <= v <= 1.0 for v in (probability, threshold))  # refuses NaN too
+    if not in_range or not all(fields) or fields[1] not in LABELS:
+        return None
+    prediction_id, label, model_name, model_version = fields
+    return Prediction(prediction_id, label, probability, model_name, model_version, threshold)
 
 
 @bp.post("/feedback")
 def feedback():
-    """Tell the API the prediction was wrong: the correct label is the opposite one."""
+    """Tell the API the prediction was wrong (the correct label is the opposite one); the page keeps the
+    tweet and its answer, and confirms. Only a post of this app's own form, in the session it was
+    rendered for, reaches the API (:mod:`client_app.csrf`)."""
     text = request.form.get("text", "")
-    label = request.form.get("label", "")
-    prediction_id = request.form.get("prediction_id", "")
-    if label not in LABELS or not prediction_id:
-        return render_template(
-            "index.html", error="This feedback form is incomplete; please predict again.", text=text
-        ), 400
-    correct = opposite_label(label)
     try:
-        api().send_feedback(prediction_id, correct)
+        check_csrf()
+    except CsrfError as error:
+        return _page(text, error=error), _status(error)
+    prediction = _posted_prediction()
+    if prediction is None:
+        return _page(text, error="This feedback form is incomplete; please predict again."), 400
+    correct = opposite_label(prediction.label)
+    model = (prediction.model_name, prediction.model_version)
+    try:
+        api().send_feedback(prediction.prediction_id, correct)
+    except ApiUnavailableError as error:  # no highlights: asking the API again would only wait once more
+        return _page(text, prediction, error=error), _status(error)
     except ClientError as error:
-        return _error_page(error, text)
-    return render_template("index.html", text=text, feedback_label=correct)
+        return _page(text, prediction, _segments(text, model), error=error), _status(error)
+    return _page(text, prediction, _segments(text, model), feedback_label=correct)
 
 
 def _http_error(error: HTTPException):
     """Unknown page, wrong method, ...: the form with one sentence, no framework page."""
-    return render_template("index.html", error=f"{error.name}.", text=""), error.code
+    return _page("", error=f"{error.name}."), error.code
 
 
 def _server_error(error: Exception):
     """A fault of this app: logged with its traceback, shown as one sentence."""
     logger.exception("Unexpected error while serving %s", request.path)
-    return render_template("index.html", error="Something went wrong on this page. Please try again.", text=""), 500
+    return _page("", error="Something went wrong on this page. Please try again."), 500
 
 
 SECURITY_HEADERS = {
@@ -111,6 +167,10 @@ def create_app(settings: ClientSettings | None = None) -> Flask:
     """
     settings = settings or ClientSettings.from_env()
     app = Flask(__name__)
+    app.secret_key = signing_key(settings.secret_key, settings.api_key)
+    # Lax: the browser sends the session cookie with no cross-site POST, a second guard of the form.
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.jinja_env.globals.update(csrf_token=csrf_token, csrf_field=FIELD)
     app.extensions[EXTENSION] = SentimentApiClient(settings)
     app.register_blueprint(bp)
     app.register_error_handler(HTTPException, _http_error)

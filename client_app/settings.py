@@ -17,7 +17,7 @@ class ClientSettings:
     """Where the prediction API is and how to talk to it.
 
     Environment variables (see :meth:`from_env`): ``CLIENT_API_URL``, ``CLIENT_API_KEY``,
-    ``CLIENT_API_TIMEOUT_S``.
+    ``CLIENT_API_TIMEOUT_S``, ``CLIENT_SECRET_KEY``.
     """
 
     api_url: str = DEFAULT_API_URL
@@ -26,6 +26,9 @@ class ClientSettings:
     """Secret sent as ``X-API-Key`` with feedback (``None``: the API will refuse feedback)."""
     timeout_s: float = DEFAULT_TIMEOUT_S
     """Seconds to wait for the API to connect and to answer."""
+    secret_key: str | None = field(default=None, repr=False)
+    """Signs the session cookie and the feedback form's token; the same in every worker of a deployment
+    (``None``: derived from ``api_key``, see :func:`client_app.csrf.signing_key`)."""
 
     def __post_init__(self) -> None:
         self.api_url = self.api_url.strip().rstrip("/")
@@ -51,4 +54,5 @@ class ClientSettings:
             api_url=env.get("CLIENT_API_URL", "").strip() or DEFAULT_API_URL,
             api_key=env.get("CLIENT_API_KEY", "").strip() or None,
             timeout_s=timeout_s,
+            secret_key=env.get("CLIENT_SECRET_KEY", "").strip() or None,
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from flask import Flask
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -51,17 +52,26 @@ def test_a_person_corrects_a_wrong_prediction_in_the_browser(
     browser.find_element(By.ID, "submit").click()
 
     label_text = wait.until(expected_conditions.visibility_of_element_located((By.ID, "label"))).text
-    shown = re.fullmatch(r"(negative|positive) — \d{1,3}%", label_text)
+    shown = re.fullmatch(r"(negative|positive) · P\(negative\) (0\.\d+) (≥|<) threshold (0\.\d+)", label_text)
     assert shown, label_text
-    label = shown.group(1)
+    label, relation = shown.group(1), shown.group(3)
+    assert relation == ("≥" if label == "negative" else "<")
+    assert (float(shown.group(2)) >= float(shown.group(4))) == (label == "negative")
     opposite = {"negative": "positive", "positive": "negative"}[label]
     assert browser.find_element(By.ID, "shown-text").text == tweet  # shown as text, not as markup
     assert browser.find_elements(By.TAG_NAME, "b") == []
+    highlighted = [s.text for s in browser.find_elements(By.CSS_SELECTOR, "#shown-text span.push")]
+    assert highlighted
 
     browser.find_element(By.ID, "wrong").click()
     confirmation = wait.until(expected_conditions.visibility_of_element_located((By.ID, "confirmation"))).text
     assert f"this tweet is {opposite}" in confirmation
     assert stored_feedback(running_api.store.path) == [(tweet, label, opposite)]
+    # the answer stays on the page: the tweet, its highlights, the same label line; no second button
+    assert browser.find_element(By.ID, "label").text == label_text
+    assert browser.find_element(By.ID, "shown-text").text == tweet
+    assert [s.text for s in browser.find_elements(By.CSS_SELECTOR, "#shown-text span.push")] == highlighted
+    assert browser.find_elements(By.ID, "wrong") == []
 
 
 def rgba(css: str) -> tuple[float, ...]:
@@ -93,3 +103,46 @@ def test_the_words_are_highlighted_by_their_push(
         assert float(span.get_attribute("data-weight")) == pytest.approx(weight, abs=1e-4)
     top = max(range(len(pushed)), key=lambda i: pushed[i][1])
     assert "push-negative" in spans[top].get_attribute("class") and pushed[top][1] > 0
+
+
+ATTACK_PAGE = """<!doctype html><html><body>
+<form method="post" action="{action}">
+  <input type="hidden" name="prediction_id" value="{prediction_id}">
+  <input type="hidden" name="label" value="negative">
+  <input type="hidden" name="probability_negative" value="0.9">
+  <input type="hidden" name="model_name" value="m">
+  <input type="hidden" name="model_version" value="1">
+  <input type="hidden" name="text" value="forged">
+  <input type="hidden" name="csrf_token" value="{token}">
+  <button id="attack" type="submit">Win a free flight</button>
+</form></body></html>"""
+
+
+def test_another_site_cannot_post_feedback_from_the_browser(
+    browser: webdriver.Chrome, client_url: str, running_api: RunningApi
+) -> None:
+    """A page on another origin, visited by someone who just used the client app, posts the feedback form
+    to it with a real prediction id and a token the attacker got in their own session: refused, nothing stored."""
+    wait = WebDriverWait(browser, WAIT_S)
+    browser.get(client_url)  # the victim's session: a real prediction, and its cookie in the browser
+    browser.find_element(By.ID, "tweet").send_keys("lost my bag again")
+    browser.find_element(By.ID, "submit").click()
+    prediction_id = wait.until(
+        expected_conditions.presence_of_element_located((By.NAME, "prediction_id"))
+    ).get_attribute("value")
+    own_page = requests.post(f"{client_url}/predict", data={"text": "the attacker's own visit"}, timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', own_page).group(1)
+
+    attacker = Flask("attacker")
+    attacker.add_url_rule(
+        "/",
+        "page",
+        lambda: ATTACK_PAGE.format(action=f"{client_url}/feedback", prediction_id=prediction_id, token=token),
+    )
+    with serve(attacker) as attacker_url:
+        browser.get(attacker_url.replace("127.0.0.1", "localhost"))  # another origin (and another site)
+        browser.find_element(By.ID, "attack").click()
+        error = wait.until(expected_conditions.visibility_of_element_located((By.ID, "error"))).text
+    assert "This feedback was refused" in error
+    assert browser.find_elements(By.ID, "confirmation") == []
+    assert running_api.store.feedback_for(prediction_id) == []

@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import html
-import re
 
+import pytest
+import requests
 from flask.testing import FlaskClient
 
 from client_app import ClientSettings, create_app
-from tests.client_app.conftest import RunningApi
+from tests.client_app.conftest import API_KEY, RunningApi
+from tests.client_app.pages import page, predict, shown
 
-LABEL_LINE = re.compile(r'id="label" class="label">(negative|positive) — (\d{1,3})%<')
-PREDICTION_ID = re.compile(r'name="prediction_id" value="([0-9a-f]+)"')
-
-
-def page(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def predict(client: FlaskClient, text: str) -> tuple[str, str]:
-    """Submit ``text``; return the shown label and the prediction id carried by the feedback form."""
-    label, _, prediction_id = predict_shown(client, text)
-    return label, prediction_id
-
-
-def predict_shown(client: FlaskClient, text: str) -> tuple[str, int, str]:
-    """Submit ``text``; return the shown label, the shown percentage and the prediction id."""
-    response = client.post("/predict", data={"text": text})
-    assert response.status_code == 200, page(response)
-    label = LABEL_LINE.search(page(response))
-    prediction_id = PREDICTION_ID.search(page(response))
-    assert label and prediction_id, page(response)
-    return label.group(1), int(label.group(2)), prediction_id.group(1)
+OPPOSITE = {"negative": "positive", "positive": "negative"}
 
 
 def test_index_shows_the_form(client: FlaskClient) -> None:
@@ -40,23 +21,40 @@ def test_index_shows_the_form(client: FlaskClient) -> None:
     assert 'name="text"' in page(response) and 'id="submit"' in page(response)
 
 
-def test_submit_shows_label_and_confidence(client: FlaskClient, running_api: RunningApi) -> None:
-    negative, shown_percent, negative_id = predict_shown(client, "lost my bag again")
-    positive, _ = predict(client, "great crew, thanks")
-    assert (negative, positive) == ("negative", "positive")
-    served = running_api.served(negative_id)
-    assert served is not None and served.label == "negative"
-    assert shown_percent == round(served.probability_negative * 100)  # confidence of the shown label
+def test_submit_shows_p_negative_next_to_the_threshold(client: FlaskClient, running_api: RunningApi) -> None:
+    model = requests.get(f"{running_api.url}/model", timeout=10).json()
+    assert model["threshold"] is not None  # the tiny trained model records its threshold
+    for text, expected in (("lost my bag again", "negative"), ("great crew, thanks", "positive")):
+        result = predict(client, text)
+        served = running_api.served(result.form["prediction_id"])
+        assert served is not None and result.label == served.label == expected
+        decimals = len(result.p_negative.split(".")[1])
+        assert result.p_negative == f"{served.probability_negative:.{decimals}f}"
+        assert result.threshold == f"{model['threshold']:.{decimals}f}"  # the API's own threshold, read over HTTP
+        assert result.relation == ("≥" if expected == "negative" else "<")
+        assert (served.probability_negative >= model["threshold"]) == (expected == "negative")
+        assert float(result.form["threshold"]) == model["threshold"]
 
 
-def test_wrong_prediction_stores_the_opposite_label(client: FlaskClient, running_api: RunningApi) -> None:
+def test_wrong_prediction_keeps_the_answer_on_the_page(client: FlaskClient, running_api: RunningApi) -> None:
     text = "lost my bag again, worst airline ever"
-    label, prediction_id = predict(client, text)
-    response = client.post("/feedback", data={"prediction_id": prediction_id, "label": label, "text": text})
+    before = predict(client, text)
+    response = client.post("/feedback", data=before.form)
     assert response.status_code == 200, page(response)
-    assert 'id="confirmation"' in page(response)
-    opposite = {"negative": "positive", "positive": "negative"}[label]
-    assert f"<strong>{opposite}</strong>" in page(response)
+    body = page(response)
+    after = shown(body)
+    opposite = OPPOSITE[before.label]
+    assert 'id="confirmation"' in body and f"this tweet is <strong>{opposite}</strong>" in body
+    assert (after.label, after.p_negative, after.relation, after.threshold) == (
+        before.label,
+        before.p_negative,
+        before.relation,
+        before.threshold,
+    )
+    assert after.tweet_html == before.tweet_html and 'class="push push-' in after.tweet_html  # same highlights
+    assert f">{text}</textarea>" in body
+    assert 'id="wrong"' not in body and after.form == {}  # sent once: no second button
+    prediction_id = before.form["prediction_id"]
     assert [f.correct_label for f in running_api.store.feedback_for(prediction_id)] == [opposite]
 
 
@@ -66,10 +64,12 @@ def test_tweet_text_is_escaped_everywhere(client: FlaskClient, running_api: Runn
     assert response.status_code == 200
     assert script not in page(response)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page(response)
-    prediction_id = PREDICTION_ID.search(page(response)).group(1)
-    response = client.post("/feedback", data={"prediction_id": prediction_id, "label": "negative", "text": script})
+    form = shown(page(response)).form
+    assert form["text"] == script  # carried back as typed (escaped in the attribute)
+    response = client.post("/feedback", data=form)
     assert response.status_code == 200 and script not in page(response)
-    assert running_api.served(prediction_id).text == script  # the API got the raw text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page(response)
+    assert running_api.served(form["prediction_id"]).text == script  # the API got the raw text
 
 
 def test_api_error_sentence_is_shown(client: FlaskClient, running_api: RunningApi) -> None:
@@ -84,15 +84,18 @@ def test_api_error_sentence_is_shown(client: FlaskClient, running_api: RunningAp
 
 def test_wrong_api_key_shows_the_api_refusal(client_settings: ClientSettings, running_api: RunningApi) -> None:
     client = create_app(ClientSettings(api_url=client_settings.api_url, api_key="not-the-key")).test_client()
-    label, prediction_id = predict(client, "the flight was late")
-    response = client.post("/feedback", data={"prediction_id": prediction_id, "label": label, "text": "x"})
+    before = predict(client, "the flight was late")
+    response = client.post("/feedback", data=before.form)
     assert response.status_code == 401
     assert "A valid API key is required in the X-API-Key header." in html.unescape(page(response))
-    assert running_api.store.feedback_for(prediction_id) == []
+    after = shown(page(response))  # the answer stays, with the button to try again
+    assert (after.label, after.p_negative) == (before.label, before.p_negative) and 'id="wrong"' in page(response)
+    assert running_api.store.feedback_for(before.form["prediction_id"]) == []
 
 
 def test_unknown_prediction_id_shows_the_api_sentence(client: FlaskClient) -> None:
-    response = client.post("/feedback", data={"prediction_id": "0" * 32, "label": "negative", "text": "x"})
+    form = predict(client, "the flight was late").form
+    response = client.post("/feedback", data={**form, "prediction_id": "0" * 32})
     assert response.status_code == 404
     assert "No prediction has id" in html.unescape(page(response))
 
@@ -103,8 +106,25 @@ def test_api_down_gives_a_clear_message(unreachable_url: str) -> None:
     assert response.status_code == 503
     assert "The sentiment service cannot be reached right now." in page(response)
     assert "Traceback" not in page(response) and "Error" not in page(response)
-    response = client.post("/feedback", data={"prediction_id": "abc", "label": "positive", "text": "hello"})
+
+
+def test_api_down_after_the_prediction_keeps_the_answer(
+    client_settings: ClientSettings, unreachable_url: str, running_api: RunningApi
+) -> None:
+    """The API goes away between the prediction and the click: same deployment (same secret), so the
+    session and its form stay valid, and the page keeps the answer with the error sentence."""
+    settings = ClientSettings(api_url=client_settings.api_url, api_key=API_KEY, secret_key="one-deployment")
+    up = create_app(settings).test_client()
+    before = predict(up, "hello, my bag is lost")
+    down = create_app(
+        ClientSettings(api_url=unreachable_url, api_key=API_KEY, timeout_s=2, secret_key="one-deployment")
+    )
+    down_client = down.test_client()
+    down_client.set_cookie("session", up.get_cookie("session").value)
+    response = down_client.post("/feedback", data=before.form)
     assert response.status_code == 503 and "cannot be reached" in page(response)
+    assert shown(page(response)).label == before.label and "Traceback" not in page(response)
+    assert running_api.store.feedback_for(before.form["prediction_id"]) == []
 
 
 def test_api_timeout_gives_a_clear_message(silent_url: str) -> None:
@@ -114,10 +134,17 @@ def test_api_timeout_gives_a_clear_message(silent_url: str) -> None:
     assert "The sentiment service did not answer in time." in page(response)
 
 
-def test_incomplete_feedback_form_is_refused_without_calling_the_api(unreachable_url: str) -> None:
-    client = create_app(ClientSettings(api_url=unreachable_url)).test_client()
-    response = client.post("/feedback", data={"prediction_id": "abc", "label": "neutral"})
+@pytest.mark.parametrize(
+    "broken",
+    [{"label": "neutral"}, {"prediction_id": ""}, {"probability_negative": "nan"}, {"threshold": "1.5"}],
+)
+def test_incomplete_feedback_form_is_refused_without_calling_the_api(
+    client: FlaskClient, running_api: RunningApi, broken: dict[str, str]
+) -> None:
+    form = predict(client, "the flight was late").form
+    response = client.post("/feedback", data={**form, **broken})
     assert response.status_code == 400 and "incomplete" in page(response)
+    assert running_api.store.feedback_for(form["prediction_id"]) == []
 
 
 def test_unknown_page_and_wrong_method_show_one_sentence(unreachable_url: str) -> None:
