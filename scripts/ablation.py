@@ -10,8 +10,8 @@ the compute cost (training seconds, seconds per 1,000 tweets). ``ood_heldout`` i
 half of the out-of-domain set that the ensemble's weight search never sees: the column to
 compare an ensemble with its members on.
 
-    .venv/bin/python scripts/ablation.py                 # quick profile, ~5 minutes on 2 cores
-    .venv/bin/python scripts/ablation.py --profile tiny  # seconds, a smoke check
+    .venv/bin/python -m scripts.ablation                 # quick profile, ~5 minutes on 2 cores
+    .venv/bin/python -m scripts.ablation --profile tiny  # seconds, a smoke check
 """
 
 from __future__ import annotations
@@ -19,22 +19,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import pandas as pd
 
-import pandas as pd  # noqa: E402
-
-from core.config import CalibrationConfig, NoiseConfig, PipelineConfig, get_profile  # noqa: E402
-from core.data.prepared import PreparedData, prepare_data  # noqa: E402
-from core.evaluation.behaviour import behaviour_metrics  # noqa: E402
-from core.evaluation.calibration import cost_threshold, expected_cost  # noqa: E402
-from core.evaluation.metrics import timed  # noqa: E402
-from core.models.classifier import SentimentClassifier  # noqa: E402
-from core.training.ensemble import build_ensemble, heldout_ood_metrics  # noqa: E402
-from core.training.fitting import evaluate_classifier, fit_classifier  # noqa: E402
+from core.config import CalibrationConfig, NoiseConfig, PipelineConfig, get_profile
+from core.data.prepared import PreparedData, prepare_data
+from core.evaluation.behaviour import behaviour_metrics
+from core.evaluation.calibration import cost_threshold, expected_cost
+from core.evaluation.metrics import timed
+from core.models.classifier import SentimentClassifier
+from core.training.ensemble import build_ensemble, heldout_ood_metrics
+from core.training.fitting import evaluate_classifier, fit_classifier
 
 PLAIN = CalibrationConfig()
 CALIBRATED = CalibrationConfig(method="temperature", threshold_rule="cost", cost_missed_negative=2.0)

@@ -26,9 +26,9 @@ why a package is pinned behind its latest release. The CI job feeds the same ids
 Exit status: 0 nothing to act on, 1 an unaccepted finding (vulnerable, yanked or missing), 2 the audit could not
 run (PyPI unreachable, unreadable files), with one ``error: ...`` line on stderr.
 
-    .venv/bin/python scripts/audit_dependencies.py            # table of what is not clean, counts, time
-    .venv/bin/python scripts/audit_dependencies.py --json     # the whole report as JSON
-    .venv/bin/python scripts/audit_dependencies.py --ignore-vuln-args   # "--ignore-vuln ID ..." for pip-audit
+    .venv/bin/python -m scripts.audit_dependencies            # table of what is not clean, counts, time
+    .venv/bin/python -m scripts.audit_dependencies --json     # the whole report as JSON
+    .venv/bin/python -m scripts.audit_dependencies --ignore-vuln-args   # "--ignore-vuln ID ..." for pip-audit
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 ROOT = Path(__file__).resolve().parents[1]
-REQUIREMENT_FILES = ("requirements.txt", "requirements-api.txt", "requirements-client.txt", "requirements-mlflow.txt")
+REQUIREMENT_FILES = ("requirements-dev.txt", "requirements-api.txt", "requirements-client.txt", "requirements-mlflow.txt")
 POLICY_FILE = "dependency-audit.toml"
 DEFAULT_INDEX_URL = "https://pypi.org/pypi"
 STATUSES = ("clean", "behind", "vulnerable", "accepted", "yanked", "missing")

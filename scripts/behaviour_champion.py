@@ -4,9 +4,9 @@ Prints each capability's pass rate (:mod:`core.evaluation.behaviour`) and every 
 champion's failures can be listed in the notes. Uses the model as served (calibrated P(negative),
 its threshold).
 
-    .venv/bin/python scripts/behaviour_champion.py                 # the champion of the default store
-    .venv/bin/python scripts/behaviour_champion.py --version 3
-    .venv/bin/python scripts/behaviour_champion.py --tracking-uri sqlite:////path/mlflow.db
+    .venv/bin/python -m scripts.behaviour_champion                 # the champion of the default store
+    .venv/bin/python -m scripts.behaviour_champion --version 3
+    .venv/bin/python -m scripts.behaviour_champion --tracking-uri sqlite:////path/mlflow.db
 """
 
 from __future__ import annotations
@@ -14,14 +14,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.config import TrackingConfig  # noqa: E402
-from core.errors import CoreError  # noqa: E402
-from core.evaluation.behaviour import run_behaviour  # noqa: E402
-from core.serving.predictor import Predictor  # noqa: E402
+from core.config import TrackingConfig
+from core.errors import CoreError
+from core.evaluation.behaviour import run_behaviour
+from core.serving.predictor import Predictor
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """Benchmark (not a test): the API under gunicorn on loopback against a naive per-request load.
 
-Usage: ``.venv/bin/python scripts/benchmark_api.py [--runtime auto onnx_int8 native] [--tracking-uri URI]
+Usage: ``.venv/bin/python -m scripts.benchmark_api [--runtime auto onnx_int8 native] [--tracking-uri URI]
 [--versions champion 12 9] [--naive-hf] [--requests 300] [--seconds 20]``
 
 For each version (``champion`` or a number: ``API_MODEL_VERSION``) and runtime
@@ -26,13 +26,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.config import DEFAULT_DATA_PATH, PROJECT_ROOT, TrackingConfig  # noqa: E402
-from core.data.loading import load_sentiment140, stratified_sample  # noqa: E402
-from core.tracking.registry import model_uri  # noqa: E402
-from core.tracking.setup import configure_tracking, resolve_tracking_uri  # noqa: E402
-from tests.harness import free_port, percentile  # noqa: E402  (one percentile convention with the tests)
+from core.config import DEFAULT_DATA_PATH, PROJECT_ROOT, TrackingConfig
+from core.data.loading import load_sentiment140, stratified_sample
+from core.tracking.registry import model_uri
+from core.tracking.setup import configure_tracking, resolve_tracking_uri
+from tests.harness import free_port, percentile  # one percentile convention with the tests
 
 
 def post(url: str, payload: dict) -> dict:

@@ -1,7 +1,7 @@
 """Benchmark (not a test): train the ``quick`` profile end to end and print each family's times and its
 ROC AUC on test, out of domain and the human-labelled parts.
 
-Usage: ``.venv/bin/python scripts/benchmark_quick.py [--profile quick] [--model ...] [--set key=value ...]``
+Usage: ``.venv/bin/python -m scripts.benchmark_quick [--profile quick] [--model ...] [--set key=value ...]``
 
 Trains into a fresh temporary SQLite store (so the champion of ``.mlflow/`` is untouched)
 unless ``--tracking-uri`` is given, then prints, per run: training time, whole-run wall
@@ -18,13 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from mlflow.tracking import MlflowClient
 
-from mlflow.tracking import MlflowClient  # noqa: E402
-
-from core.config import apply_overrides, get_profile  # noqa: E402
-from core.config.overrides import parse_assignments  # noqa: E402
-from core.training.pipeline import run_pipeline  # noqa: E402
+from core.config import apply_overrides, get_profile
+from core.config.overrides import parse_assignments
+from core.training.pipeline import run_pipeline
 
 
 def main() -> int:

@@ -6,7 +6,7 @@ profile's). Printed per arm: ROC AUC on human ``report`` (all, TweetEval, STS-Go
 ``select`` and test, as mean ± sd over the seeds, and the training time. Nothing is logged to
 MLflow and nothing is registered.
 
-Usage: ``.venv/bin/python scripts/bert_recipes.py --arms plain-8k quick --seeds 1 2 3``
+Usage: ``.venv/bin/python -m scripts.bert_recipes --arms plain-8k quick --seeds 1 2 3``
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.config import PipelineConfig, apply_overrides, get_profile  # noqa: E402
-from core.config.overrides import parse_assignments  # noqa: E402
-from core.data.prepared import PreparedData, prepare_data  # noqa: E402
-from core.errors import CoreError  # noqa: E402
-from core.training.fitting import evaluate_classifier, fit_classifier  # noqa: E402
-from scripts.over_seeds import HUMAN_AUCS, print_table  # noqa: E402
+from core.config import PipelineConfig, apply_overrides, get_profile
+from core.config.overrides import parse_assignments
+from core.data.prepared import PreparedData, prepare_data
+from core.errors import CoreError
+from core.training.fitting import evaluate_classifier, fit_classifier
+from scripts.over_seeds import HUMAN_AUCS, print_table
 
 _PLAIN = ["data.twitter_samples_train=0", "models.bert.max_train_samples=8000"]
 ARMS: dict[str, list[str]] = {

@@ -9,7 +9,7 @@ P(negative), the **plain** BERT on the tweets' emoticon labels. Printed: ROC AUC
 ``report`` (all, TweetEval, STS-Gold), human ``select`` and test, mean ± sd over seeds, and the
 teacher's own scores. Nothing is logged or registered.
 
-Usage: ``PYTHONPATH=. .venv/bin/python scripts/distillation_recipes.py --tracking-uri sqlite:///.mlflow/mlflow.db``
+Usage: ``.venv/bin/python -m scripts.distillation_recipes --tracking-uri sqlite:///.mlflow/mlflow.db``
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ It starts gunicorn itself twice on the same model: once as configured, once with
 (``API_EVENT_WRITE_DELAY_MS``), to show that prediction latency does not depend on the store (events
 are written off the request path). ``--url`` runs one pass against an API that is already running.
 
-    .venv/bin/python scripts/load_test.py                                   # champion of .mlflow/, 20 x 60 s
-    .venv/bin/python scripts/load_test.py --tracking-uri sqlite:////tmp/store/mlflow.db --duration 30
-    .venv/bin/python scripts/load_test.py --url http://127.0.0.1:8000 --api-key "$API_KEY"
+    .venv/bin/python -m scripts.load_test                                   # champion of .mlflow/, 20 x 60 s
+    .venv/bin/python -m scripts.load_test --tracking-uri sqlite:////tmp/store/mlflow.db --duration 30
+    .venv/bin/python -m scripts.load_test --url http://127.0.0.1:8000 --api-key "$API_KEY"
 
 Each client is a thread with its own HTTP session (keep-alive); 70% of its calls are one tweet, 20% a
 batch of 16, 10% feedback on one of its own earlier predictions. An error is any answer that is not 2xx,
@@ -32,8 +32,7 @@ from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.harness import free_port, percentile  # noqa: E402  (one percentile convention with the tests)
+from tests.harness import free_port, percentile  # one percentile convention with the tests
 
 ROOT = Path(__file__).resolve().parents[1]
 

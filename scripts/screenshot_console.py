@@ -5,9 +5,9 @@ is promoted or trained), opens it in headless Chromium (Selenium + Debian's chro
 of tests/console/test_browser.py), picks the version, opens the tab, asks for the sample's
 explanation when the family is explained by occlusion, waits for the chart and saves the window.
 
-    .venv/bin/python scripts/screenshot_console.py --version 1     # the quick TF-IDF of the default store
-    .venv/bin/python scripts/screenshot_console.py                 # the champion (occlusion: ~1 s per tweet)
-    .venv/bin/python scripts/screenshot_console.py --tracking-uri sqlite:////path/mlflow.db --out drivers.png
+    .venv/bin/python -m scripts.screenshot_console --version 1     # the quick TF-IDF of the default store
+    .venv/bin/python -m scripts.screenshot_console                 # the champion (occlusion: ~1 s per tweet)
+    .venv/bin/python -m scripts.screenshot_console --tracking-uri sqlite:////path/mlflow.db --out drivers.png
 """
 
 from __future__ import annotations
@@ -26,11 +26,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from tests.browser import chromium_session  # the browser and console set-up the tests use
+from tests.console.server import serve_console
 
-from tests.browser import chromium_session  # noqa: E402  (the browser and console set-up the tests use)
-from tests.console.server import serve_console  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_OUT = ROOT / ".artifacts" / "screenshots" / "console_drivers.png"
 WAIT_S = 60

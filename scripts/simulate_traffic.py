@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import random
-import sys
 import threading
 import time
 import urllib.request
@@ -34,16 +33,14 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import pandas as pd
 
-import pandas as pd  # noqa: E402
-
-from core.config import DEFAULT_DATA_PATH, DEFAULT_EVENT_DB, DataConfig, PipelineConfig  # noqa: E402
-from core.data.loading import LABEL_NAMES, load_sentiment140, load_twitter_samples  # noqa: E402
-from core.errors import CoreError  # noqa: E402
-from core.monitoring.drift import reference_from_champion  # noqa: E402
-from core.monitoring.event_store import EventStore  # noqa: E402
-from core.monitoring.report import build_report, format_table  # noqa: E402
+from core.config import DEFAULT_DATA_PATH, DEFAULT_EVENT_DB, DataConfig, PipelineConfig
+from core.data.loading import LABEL_NAMES, load_sentiment140, load_twitter_samples
+from core.errors import CoreError
+from core.monitoring.drift import reference_from_champion
+from core.monitoring.event_store import EventStore
+from core.monitoring.report import build_report, format_table
 
 
 @dataclass

@@ -17,7 +17,7 @@ temporary folder). From that run come:
 
 The plain MiniLM (one epoch, 8,000 tweets) is ``scripts/bert_recipes.py --arms plain-8k``.
 
-Usage: ``PYTHONPATH=. .venv/bin/python scripts/yardstick_acceptance.py --seeds 1 2 3``
+Usage: ``.venv/bin/python -m scripts.yardstick_acceptance --seeds 1 2 3``
 """
 
 from __future__ import annotations
