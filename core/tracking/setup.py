@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 MODEL_ARTIFACT = "model"
 _ENTRY_FILE = Path(__file__).with_name("pyfunc_entry.py")
+_CORE_PACKAGE = Path(__file__).resolve().parents[1]
+"""Logged with every model (``code_paths``): the model loads where ``core`` is not installed."""
 
 
 def resolve_tracking_uri(config: TrackingConfig) -> str:
@@ -92,6 +94,11 @@ def git_commit() -> str:
 def log_classifier(folder: Path, requirements: tuple[str, ...], input_example: list[str]) -> str:
     """Log a saved classifier folder as a pyfunc model (with signature) in the active run.
 
+    The ``core`` package travels with the model (MLflow's ``code_paths``, prepended to ``sys.path``
+    at load time; a process that imported ``core`` already keeps its own), so ``mlflow.pyfunc.load_model``,
+    ``mlflow models serve`` and ``spark_udf`` work from any directory, in any environment that
+    installs the model's pip requirements.
+
     Returns:
         The logged model's URI.
     """
@@ -102,6 +109,7 @@ def log_classifier(folder: Path, requirements: tuple[str, ...], input_example: l
         signature=SIGNATURE,
         input_example=input_example or None,
         pip_requirements=pip_requirements(requirements),
+        code_paths=[str(_CORE_PACKAGE)],
         # Declared so that load_model(..., model_config={"runtime": ...}) may override it.
         model_config={"runtime": "auto"},
     )
