@@ -177,6 +177,26 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_score(args: argparse.Namespace) -> int:
+    """Score a CSV or parquet file of tweets with a registered model (the champion by default)."""
+    from core.serving.batch import score_file
+    from core.serving.predictor import Predictor
+
+    config = _tracking_config(args)
+    predictor = Predictor(config.tracking, alias=args.alias, version=args.version)
+    print(f"scoring {args.input} with {predictor.uri} (version {predictor.version}) ...", file=sys.stderr)
+    report = score_file(
+        predictor.model.predict,
+        args.input,
+        args.output,
+        text_column=args.text_column,
+        chunk_rows=args.chunk_size,
+        overwrite=args.overwrite,
+    )
+    print(f"{report.rows} tweets scored in {report.seconds:.1f} s ({report.tweets_per_s:.0f}/s): {report.output}")
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """The main job: train the profile if no champion exists, then show the comparison."""
     from core.tracking.registry import alias_version
@@ -297,6 +317,17 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--version", help="registered version number (overrides --alias)")
     _add_tracking(predict)
     predict.set_defaults(func=cmd_predict)
+
+    score = sub.add_parser("score", help="score a CSV or parquet file of tweets with the champion, chunk by chunk")
+    score.add_argument("--input", type=Path, required=True, help="tweets, .csv (with a header) or .parquet")
+    score.add_argument("--output", type=Path, required=True, help="where to write the scored rows (.csv or .parquet)")
+    score.add_argument("--text-column", default="text", help="column holding the tweets (default: text)")
+    score.add_argument("--chunk-size", type=int, default=10_000, help="rows read, scored and written at a time")
+    score.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    score.add_argument("--alias", help="registry alias (default: champion)")
+    score.add_argument("--version", help="registered version number (overrides --alias)")
+    _add_tracking(score)
+    score.set_defaults(func=cmd_score)
 
     up = sub.add_parser("up", help="main job: train the quick profile if no champion exists, then compare")
     _add_training(up)
