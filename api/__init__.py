@@ -22,7 +22,7 @@ unset: no cross-origin calls); ``API_MAX_TEXT_LENGTH`` (1000 chars); ``API_MAX_B
 monitoring (event store URL, privacy, Application Insights, alert rule, mail and webhook):
 :meth:`core.monitoring.settings.MonitoringConfig.from_env`.
 
-Routes (full schema: ``GET /openapi.json``)::
+Routes (full schema: ``GET /openapi.json``, browsable at ``GET /docs``)::
 
     POST /predict        {"text": "..."} -> {"label", "probability_negative", "model": {"name", "version"},
                          "prediction_id"};  {"texts": [...]} -> {"predictions": [...same, in order]}
@@ -33,7 +33,8 @@ Routes (full schema: ``GET /openapi.json``)::
     POST /feedback       X-API-Key; {"prediction_id", "correct_label"} -> 201 (committed before answering)
     POST /model/reload   X-API-Key; switch to the current champion; on failure 503, old model kept
     GET  /monitoring     prediction-event counters (queued, written, dropped, failed), outputs in use
-    GET  /openapi.json   OpenAPI 3.1 document
+    GET  /openapi.json   OpenAPI 3.1 document, generated from api/schemas.py with these settings' limits
+    GET  /docs           Swagger UI of that document (assets served by the app: works offline; no API key)
 
 Errors are JSON ``{"error": "<one sentence>"}``: 400 malformed JSON; 422 missing field, wrong
 type, empty/whitespace text, text too long, empty or oversized batch, bad label; 413 body too

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from api.model_holder import ModelUnavailableError, ReloadError
+from api.schemas import Error
 from core.monitoring.event_store import PredictionNotFoundError, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -31,9 +32,9 @@ class ApiError(Exception):
         self.message = message
 
 
-def error_response(status: int, message: str):
-    """The JSON error body with ``status``."""
-    return jsonify(error=message), status
+def error_response(status: int, message: str) -> tuple[Response, int]:
+    """The JSON error body (:class:`api.schemas.Error`) with ``status``."""
+    return jsonify(Error(error=message).model_dump()), status
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import BaseModel
 
+from api import schemas
 from api.errors import ApiError
 from api.model_holder import ModelHolder
-from api.openapi import openapi_document
 from api.security import key_matches
 from api.settings import ApiSettings
 from api.validation import explain_request, feedback_request, json_object, predict_request
@@ -31,6 +33,8 @@ class ApiState:
     holder: ModelHolder
     store: EventStore
     events: EventMonitor
+    openapi: dict[str, Any]
+    """The OpenAPI document, generated at start with these settings' limits."""
 
 
 def state() -> ApiState:
@@ -48,14 +52,19 @@ def require_api_key() -> None:
         raise ApiError(401, "A valid API key is required in the X-API-Key header.")
 
 
-def _model_ref(predictor: Predictor) -> dict[str, str]:
-    return {"name": predictor.info.name, "version": predictor.version}
+def _model_ref(predictor: Predictor) -> schemas.ModelRef:
+    return schemas.ModelRef(name=predictor.info.name, version=predictor.version)
+
+
+def answer(body: BaseModel, status: int = 200) -> tuple[Response, int]:
+    """``body`` as JSON: every answer is one of the models the OpenAPI document is generated from."""
+    return jsonify(body.model_dump()), status
 
 
 @bp.get("/health")
 def health():
     """Liveness: the process answers."""
-    return jsonify(status="ok")
+    return answer(schemas.Health(status="ok"))
 
 
 @bp.get("/ready")
@@ -63,8 +72,8 @@ def ready():
     """Readiness: 200 with the model once loaded, else 503 with the reason."""
     error = state().holder.error
     if error:
-        return jsonify(error=f"No model is loaded: {error}"), 503
-    return jsonify(status="ready", model=_model_ref(state().holder.current()))
+        return answer(schemas.Error(error=f"No model is loaded: {error}"), 503)
+    return answer(schemas.Ready(status="ready", model=_model_ref(state().holder.current())))
 
 
 @bp.post("/predict")
@@ -83,16 +92,12 @@ def predict():
         predictor.version,
         latency_ms,
     )
+    model = _model_ref(predictor)
     answers = [
-        {
-            "label": r.label,
-            "probability_negative": r.probability_negative,
-            "model": _model_ref(predictor),
-            "prediction_id": r.id,
-        }
+        schemas.Prediction(label=r.label, probability_negative=r.probability_negative, model=model, prediction_id=r.id)
         for r in records
     ]
-    return jsonify(answers[0] if parsed.single else {"predictions": answers})
+    return answer(answers[0] if parsed.single else schemas.PredictionBatch(predictions=answers))
 
 
 @bp.post("/explain")
@@ -102,14 +107,19 @@ def explain():
     text = explain_request(json_object(request), state().settings.max_text_length)
     predictor = state().holder.current()
     explanation = predictor.explain(text)
-    return jsonify(
-        label=explanation.label,
-        probability_negative=explanation.probability_negative,
-        model=_model_ref(predictor),
-        method=explanation.method,
-        tokens=[{"token": t.token, "start": t.start, "end": t.end, "weight": t.weight} for t in explanation.tokens],
-        logit=explanation.logit,
-        base_value=explanation.base_value,
+    return answer(
+        schemas.Explanation(
+            label=explanation.label,
+            probability_negative=explanation.probability_negative,
+            model=_model_ref(predictor),
+            method=explanation.method,
+            tokens=[
+                schemas.TokenWeight(token=t.token, start=t.start, end=t.end, weight=t.weight)
+                for t in explanation.tokens
+            ],
+            logit=explanation.logit,
+            base_value=explanation.base_value,
+        )
     )
 
 
@@ -117,16 +127,20 @@ def explain():
 def model():
     """The served model: registry identity and the facts of its training run."""
     info = state().holder.current().info
-    return jsonify(
-        name=info.name,
-        version=info.version,
-        run_id=info.run_id,
-        family=info.family,
-        preprocessing=info.preprocessing,
-        threshold=info.threshold,
-        metric={"name": info.selection_metric, "split": info.selection_part or "val", "value": info.selection_value},
-        trained_at=info.trained_at,
-        runtime=info.runtime,
+    return answer(
+        schemas.ModelInfo(
+            name=info.name,
+            version=info.version,
+            run_id=info.run_id,
+            family=info.family,
+            preprocessing=info.preprocessing,
+            threshold=info.threshold,
+            metric=schemas.SelectionMetric(
+                name=info.selection_metric, split=info.selection_part or "val", value=info.selection_value
+            ),
+            trained_at=info.trained_at,
+            runtime=info.runtime,
+        )
     )
 
 
@@ -137,7 +151,7 @@ def reload_model():
     holder = state().holder
     previous = None if holder.error else holder.current().version
     predictor = holder.reload()
-    return jsonify(status="reloaded", previous_version=previous, model=_model_ref(predictor))
+    return answer(schemas.Reloaded(status="reloaded", previous_version=previous, model=_model_ref(predictor)))
 
 
 @bp.post("/feedback")
@@ -150,8 +164,8 @@ def feedback():
     parsed = feedback_request(json_object(request))
     outcome = state().events.record_feedback(parsed.prediction_id, parsed.correct_label)
     record = outcome.feedback
-    return (
-        jsonify(
+    return answer(
+        schemas.FeedbackRecorded(
             feedback_id=record.id,
             prediction_id=record.prediction_id,
             correct_label=record.correct_label,
@@ -165,10 +179,10 @@ def feedback():
 @bp.get("/monitoring")
 def monitoring():
     """Counters of the prediction events (queued, written, dropped, failed) and the active outputs."""
-    return jsonify(state().events.stats())
+    return answer(schemas.Monitoring.model_validate(state().events.stats()))
 
 
 @bp.get("/openapi.json")
 def openapi():
-    """The OpenAPI 3.1 document of every route."""
-    return jsonify(openapi_document())
+    """The OpenAPI 3.1 document of every route (the Swagger UI at ``/docs`` shows it)."""
+    return jsonify(state().openapi)

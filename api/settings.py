@@ -1,4 +1,11 @@
-"""The API's configuration: one typed dataclass, read from the environment only."""
+"""The API's configuration: one typed dataclass, read from the environment only.
+
+A dataclass rather than a pydantic-settings class, because it is the simpler of the two here: the settings hold
+core's own configs (:class:`TrackingConfig`, :class:`MonitoringConfig`, read by their own ``from_env``),
+:meth:`ApiSettings.from_env` reads an explicit mapping (tests pass a dict; a ``BaseSettings`` built in a test
+would read the ambient environment), and every bad value must be a :class:`ConfigError` naming its variable.
+Each default is written once, on its field: :meth:`ApiSettings.from_env` passes only the variables that are set.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +18,23 @@ from core.config import DEFAULT_EVENT_DB, TrackingConfig
 from core.errors import ConfigError
 from core.models import RUNTIMES
 from core.monitoring.settings import MonitoringConfig
-from core.serving.environment import env_int as _int
+from core.serving.environment import env_int
 from core.serving.environment import env_text as _text
 
 DEFAULT_FEEDBACK_DB = DEFAULT_EVENT_DB
 
 ENV_PREFIX = "API_"
+
+_INT_SETTINGS = (
+    "rate_limit_per_minute",
+    "rate_limit_burst",
+    "trusted_proxies",
+    "max_text_length",
+    "max_batch_size",
+    "max_body_bytes",
+)
+"""Integer settings, each read from ``API_`` + its name in capitals."""
+_TEXT_SETTINGS = ("model_alias", "model_version", "model_runtime")
 
 
 def api_key_from_env(env: Mapping[str, str]) -> str | None:
@@ -80,8 +98,11 @@ class ApiSettings:
     trusted_proxies: int = 0
     """Reverse proxies in front of the API whose ``X-Forwarded-For`` names the client (rate limit per address)."""
     max_text_length: int = 1_000
+    """Characters a tweet may have (``/predict``, ``/explain``; the OpenAPI document's ``maxLength``)."""
     max_batch_size: int = 256
+    """Tweets one ``/predict`` batch may hold (the OpenAPI document's ``maxItems``)."""
     max_body_bytes: int = 1_000_000
+    """Largest request body; a larger one is refused with 413."""
     feedback_db: Path = DEFAULT_FEEDBACK_DB
     """SQLite file of served predictions and feedback (unless ``monitoring.store_url`` names another store)."""
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
@@ -105,7 +126,8 @@ class ApiSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
-        """Settings from environment variables (``env`` defaults to ``os.environ``).
+        """Settings from environment variables (``env`` defaults to ``os.environ``); an unset or blank
+        variable keeps its field's default.
 
         Raises:
             ConfigError: a variable holds a value of the wrong type or range.
@@ -116,19 +138,19 @@ class ApiSettings:
         if registered:
             tracking.registered_model = registered
         feedback_db = Path(_text(env, f"{ENV_PREFIX}FEEDBACK_DB") or DEFAULT_FEEDBACK_DB)
+        given: dict[str, object] = {}
+        for name in _TEXT_SETTINGS:
+            if (value := _text(env, ENV_PREFIX + name.upper())) is not None:
+                given[name] = value
+        for name in _INT_SETTINGS:
+            variable = ENV_PREFIX + name.upper()
+            if _text(env, variable) is not None:
+                given[name] = env_int(env, variable, default=0)  # set, so this default is never used
         return cls(
             tracking=tracking,
-            model_alias=_text(env, f"{ENV_PREFIX}MODEL_ALIAS"),
-            model_version=_text(env, f"{ENV_PREFIX}MODEL_VERSION"),
-            model_runtime=_text(env, f"{ENV_PREFIX}MODEL_RUNTIME") or "auto",
             api_key=api_key_from_env(env),
-            rate_limit_per_minute=_int(env, f"{ENV_PREFIX}RATE_LIMIT_PER_MINUTE", 6_000),
-            rate_limit_burst=_int(env, f"{ENV_PREFIX}RATE_LIMIT_BURST", 200),
             cors_origins=_origins(env),
-            trusted_proxies=_int(env, f"{ENV_PREFIX}TRUSTED_PROXIES", 0),
-            max_text_length=_int(env, f"{ENV_PREFIX}MAX_TEXT_LENGTH", 1_000),
-            max_batch_size=_int(env, f"{ENV_PREFIX}MAX_BATCH_SIZE", 256),
-            max_body_bytes=_int(env, f"{ENV_PREFIX}MAX_BODY_BYTES", 1_000_000),
             feedback_db=feedback_db,
             monitoring=MonitoringConfig.from_env(env, feedback_db),
+            **given,
         )

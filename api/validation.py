@@ -1,5 +1,8 @@
 """Request parsing: JSON body, field types and limits, each failure one clear sentence.
 
+The models of :mod:`api.schemas` document the same rules in the OpenAPI document; this module is what
+enforces them, because pydantic would take the last of two equal keys and word its errors its own way.
+
 Convention: malformed JSON is 400; well-formed JSON with a missing field, a wrong type or a
 value out of range (empty text, too long, batch size) is 422; a non-JSON content type is 415.
 """
@@ -13,10 +16,8 @@ from typing import Any
 from flask import Request
 
 from api.errors import ApiError
+from api.schemas import MAX_PREDICTION_ID_LENGTH
 from core.monitoring.event_store import LABELS
-
-MAX_PREDICTION_ID_LENGTH = 64
-"""Served ids are 32 hex digits; the store's column holds 64."""
 
 
 class _DuplicateKeyError(ValueError):
