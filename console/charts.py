@@ -81,3 +81,12 @@ def confusion_heatmap(matrix: pd.DataFrame, title: str) -> go.Figure:
     )
     figure.update_layout(coloraxis_showscale=False, height=320, margin={"l": 10, "r": 10, "t": 50, "b": 10})
     return figure
+
+
+def learning_curve(curve: pd.DataFrame, title: str) -> go.Figure:
+    """Training and validation loss against the step (epochs or optimizer steps), one line each."""
+    figure = go.Figure()
+    for metric, points in curve.groupby("metric", sort=True):
+        figure.add_trace(go.Scatter(x=points["step"], y=points["value"], mode="lines+markers", name=metric))
+    figure.update_layout(title=title, xaxis_title="step", yaxis_title="loss", legend_title="")
+    return figure

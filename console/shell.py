@@ -1,32 +1,57 @@
-"""The console's frame: page choice and tracking store in the sidebar, then the chosen page."""
+"""The console's frame: one URL per page (``st.navigation``), the tracking store in the sidebar, then
+the page of the URL asked.
+
+Each page is a file of :mod:`console.routes` (``/`` is Train, then ``/compare``, ``/model`` and
+``/monitoring``): it draws its view of :mod:`console.views` on the store this frame connected,
+through :func:`run_page`.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import streamlit as st
 
 from console.store import Store, connect, default_uri
-from console.views import compare, model, monitoring, train
 from core.errors import CoreError
 
-PAGES: dict[str, Callable[[Store], None]] = {
-    "Train": train.render,
-    "Compare": compare.render,
-    "Model": model.render,
-    "Monitoring": monitoring.render,
-}
+_STORE_KEY = "_console_store"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the console: its title, its file under ``console/`` and its URL path."""
+
+    title: str
+    script: str
+    url_path: str
+    icon: str
+
+
+PAGES = (
+    PageSpec("Train", "routes/train.py", "train", ":material/model_training:"),
+    PageSpec("Compare", "routes/compare.py", "compare", ":material/leaderboard:"),
+    PageSpec("Model", "routes/model.py", "model", ":material/deployed_code:"),
+    PageSpec("Monitoring", "routes/monitoring.py", "monitoring", ":material/monitoring:"),
+)
+"""In menu order; the first is the default page, served at ``/``."""
 
 
 def main() -> None:
-    """Render one pass of the console."""
+    """Render one pass of the console: navigation, sidebar, then the current page."""
     st.set_page_config(page_title="Air Paradise console", page_icon="✈️", layout="wide")
     logging.getLogger("mlflow").setLevel(logging.WARNING)
+    page = st.navigation(
+        [
+            st.Page(spec.script, title=spec.title, url_path=spec.url_path, icon=spec.icon, default=i == 0)
+            for i, spec in enumerate(PAGES)
+        ]
+    )
     with st.sidebar:
         st.title("✈️ Air Paradise")
         st.caption("Tweet-sentiment experiment console")
-        page = st.radio("Page", list(PAGES), key="page")
         uri = st.text_input(
             "MLflow tracking URI",
             value=default_uri(),
@@ -39,7 +64,14 @@ def main() -> None:
         st.error(f"{exc} Check the tracking URI in the sidebar.")
         return
     st.sidebar.caption(f"Store: `{store.uri}`")
+    st.session_state[_STORE_KEY] = store
+    page.run()
+
+
+def run_page(render: Callable[[Store], None]) -> None:
+    """Draw one page's view on the store :func:`main` connected in this run (a page file's one call);
+    an error a user can cause shows as one message."""
     try:
-        PAGES[page](store)
+        render(st.session_state[_STORE_KEY])
     except CoreError as exc:
         st.error(str(exc))

@@ -51,7 +51,12 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 ROOT = Path(__file__).resolve().parents[1]
-REQUIREMENT_FILES = ("requirements-dev.txt", "requirements-api.txt", "requirements-client.txt", "requirements-mlflow.txt")
+REQUIREMENT_FILES = (
+    "requirements-dev.txt",
+    "requirements-api.txt",
+    "requirements-client.txt",
+    "requirements-mlflow.txt",
+)
 POLICY_FILE = "dependency-audit.toml"
 DEFAULT_INDEX_URL = "https://pypi.org/pypi"
 STATUSES = ("clean", "behind", "vulnerable", "accepted", "yanked", "missing")

@@ -70,9 +70,7 @@ def _visible(browser: webdriver.Chrome, xpath: str) -> WebElement | None:
 
 def screenshot_drivers(browser: webdriver.Chrome, url: str, version: str | None, out: Path, explain_s: float) -> None:
     """Model page → version → "What it keys on" → (explain) → chart → ``out``."""
-    browser.get(url)
-    sidebar_model = "//section[@data-testid='stSidebar']//label[.//p[text()='Model']]"
-    poll(lambda: _visible(browser, sidebar_model), WAIT_S, "the sidebar").click()
+    browser.get(f"{url.rstrip('/')}/model")  # each console page has its own URL
     if version:
         box = poll(lambda: _visible(browser, "//div[contains(@class,'st-key-version')]//input"), WAIT_S, "versions")
         box.click()

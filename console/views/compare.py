@@ -1,6 +1,7 @@
-"""Compare page: every finished run (filterable, sortable, exportable as CSV) and charts of
-the chosen metric on the human-labelled parts beside validation, test and out of domain, the cost
-of each gain, and the test-split curves and confusion matrices."""
+"""Compare page: every finished run (filterable, sortable, exportable as CSV; each linked to its run
+and registered version in the MLflow UI when the console knows its URL) and charts of the chosen
+metric on the human-labelled parts beside validation, test and out of domain, the cost of each
+gain, and the test-split curves and confusion matrices."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import streamlit as st
 
 from console import charts
 from console.first_run import first_run_screen
-from console.store import Store
+from console.settings import ConsoleSettings
+from console.store import Store, experiment_ids
 from core.config import METRICS, ServingConfig
 from core.tracking.comparison import describe_budget
 from core.tracking.diagnostics import confusion, curves, load_test_predictions
@@ -64,11 +66,10 @@ def render(store: Store) -> None:
         table = table.sort_values(rank, ascending=False, na_position="last").reset_index(drop=True)
     shown = ordered(table, metric)
     st.caption(describe_budget(ServingConfig()) + " `budget` says `ok` or why a version may not be champion.")
+    linked, links = with_mlflow_links(shown, table, store, ConsoleSettings.from_env())
+    champion = st.column_config.CheckboxColumn("champion", help="the registry's champion")
     st.container(key="runs_table").dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        column_config={"champion": st.column_config.CheckboxColumn("champion", help="the registry's champion")},
+        linked, hide_index=True, width="stretch", column_config={"champion": champion, **links}
     )
     st.download_button(
         "Download CSV", shown.to_csv(index=False), file_name="comparison.csv", mime="text/csv", key="download"
@@ -117,6 +118,38 @@ def ordered(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     by = left.selectbox("Sort by", sortable, key="sort_by")
     ascending = right.toggle("Ascending", value=by in _COST_COLUMNS, key=f"ascending-{by}")
     return shown.sort_values(by, ascending=ascending, na_position="last").reset_index(drop=True)
+
+
+def with_mlflow_links(
+    shown: pd.DataFrame, table: pd.DataFrame, store: Store, settings: ConsoleSettings
+) -> tuple[pd.DataFrame, dict[str, st.column_config.LinkColumn]]:
+    """The shown table with two link columns after ``label`` when an MLflow UI shows the store,
+    ``mlflow_run`` (the run's page) and ``mlflow_version`` (its registered version's, if any), and
+    their column configs; unchanged (no configs) without one. The CSV keeps the plain table."""
+    links = settings.mlflow_links(store.uri, store.is_default)
+    if links is None:
+        return shown, {}
+    ids = experiment_ids()
+    version_of = dict(zip(table["run_id"], table["version"], strict=True))
+    name = store.tracking.registered_model
+    linked = shown.copy()
+    at = linked.columns.get_loc("label") + 1
+    versions = linked["run_id"].map(version_of)
+    linked.insert(
+        at, "mlflow_version", [links.version(name, v) if isinstance(v, str) and v else None for v in versions]
+    )
+    linked.insert(
+        at, "mlflow_run", [links.run(ids[e], r) for e, r in zip(linked["experiment"], linked["run_id"], strict=True)]
+    )
+    columns = {
+        "mlflow_run": st.column_config.LinkColumn(
+            "MLflow run", help="the run in the MLflow UI", display_text=r"/runs/([0-9a-f]{8})"
+        ),
+        "mlflow_version": st.column_config.LinkColumn(
+            "MLflow version", help="the registered version in the MLflow UI", display_text=r"/versions/(\d+)$"
+        ),
+    }
+    return linked, columns
 
 
 def curves_section(store: Store, table: pd.DataFrame) -> None:

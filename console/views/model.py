@@ -1,13 +1,18 @@
-"""Model page: a registered version's details, the test tweets it gets most wrong, and its
-promotion to champion (after a confirmation) so that the API's ``/model/reload`` serves it."""
+"""Model page: a registered version's details (linked to the MLflow UI when the console knows its
+URL), the learning curve of its run, the test tweets it gets most wrong, and its promotion to
+champion (after a confirmation); when the console knows the API's URL and key, the promotion also
+reloads the API and shows what it now serves, else the page says how to reload it."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from console import charts
+from console.api_client import ApiCallError, reload_served_model
 from console.first_run import first_run_screen
-from console.store import Store
+from console.settings import ConsoleSettings
+from console.store import Store, experiment_of, learning_curve
 from console.views.compare import test_predictions
 from core.errors import NotServableError
 from core.explanations.drivers import GlobalExplanation, drivers_figure, global_drivers
@@ -26,8 +31,10 @@ def render(store: Store) -> None:
     if versions.empty:
         first_run_screen(f"registered version of '{store.tracking.registered_model}'")
         return
-    if message := st.session_state.pop(_PROMOTED, None):
-        (st.error if message.startswith("Not promoted") else st.success)(message)
+    settings = ConsoleSettings.from_env()
+    if promoted := st.session_state.pop(_PROMOTED, None):
+        kind, message = promoted
+        {"error": st.error, "warning": st.warning}.get(kind, st.success)(message)
     champion = alias_version(store.tracking)
     choices = list(versions["version"])
     labels = {
@@ -56,13 +63,16 @@ def render(store: Store) -> None:
         f"{details.name} v{details.version} · {details.family} / {details.preprocessing} · run `{details.run_id}` · "
         f"registered {details.created:%Y-%m-%d %H:%M} · aliases: {', '.join(details.aliases) or 'none'}"
     )
-    promotion(store, version, champion)
+    mlflow_links(store, details.name, details.version, details.run_id, settings)
+    promotion(store, version, champion, settings)
 
-    metrics_tab, params_tab, signature_tab, errors_tab, drivers_tab = st.tabs(
-        ["Metrics", "Parameters", "Signature", "Worst errors", "What it keys on"]
+    metrics_tab, curve_tab, params_tab, signature_tab, errors_tab, drivers_tab = st.tabs(
+        ["Metrics", "Learning curve", "Parameters", "Signature", "Worst errors", "What it keys on"]
     )
     with metrics_tab:
         st.dataframe(_frame(details.metrics, "metric"), hide_index=True, width="stretch")
+    with curve_tab:
+        curve_section(store, details.run_id, details.family)
     with params_tab:
         st.dataframe(_frame(details.params, "parameter"), hide_index=True, width="stretch")
     with signature_tab:
@@ -133,8 +143,41 @@ def _global_drivers(uri: str, version: str, texts: tuple[str, ...], sample: int 
     return global_drivers(classifier, list(texts), max_texts=sample)
 
 
-def promotion(store: Store, version: str, champion: str | None) -> None:
-    """The promote button, its confirmation, and the alias move."""
+def mlflow_links(store: Store, name: str, version: str, run_id: str, settings: ConsoleSettings) -> None:
+    """Links to the version's page and its run's page in the MLflow UI (nothing without one)."""
+    links = settings.mlflow_links(store.uri, store.is_default)
+    if links is None:
+        return
+    st.container(key="mlflow_links").markdown(
+        f"Open in MLflow: [v{version} of {name}]({links.version(name, version)}) · "
+        f"[run {run_id[:8]}]({links.run(experiment_of(run_id), run_id)})"
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _learning_curve(uri: str, run_id: str) -> pd.DataFrame:
+    """A registered run's learning curve (its run is finished: cached per store and run)."""
+    return learning_curve(run_id)
+
+
+def curve_section(store: Store, run_id: str, family: str) -> None:
+    """Training and validation loss of the version's run, step by step (the neural families log them)."""
+    curve = _learning_curve(store.uri, run_id)
+    if curve.empty:
+        st.caption(
+            f"No learning curve logged for this {family} run: only the neural families (BERT, the student, "
+            "the Keras ones) log their training and validation loss, from the runs trained since they do."
+        )
+        return
+    st.caption(
+        "Mean training loss since the previous point, and validation loss: per epoch for the Keras "
+        "families, per validation check (in optimizer steps) for BERT and the student."
+    )
+    st.plotly_chart(charts.learning_curve(curve, f"Learning curve of run {run_id[:8]}"), key="learning_curve")
+
+
+def promotion(store: Store, version: str, champion: str | None, settings: ConsoleSettings) -> None:
+    """The promote button, its confirmation, the alias move, then the API's reload when it is known."""
     alias = store.tracking.champion_alias
     if version == champion:
         st.success(f"v{version} is the `{alias}`: the API serves it.")
@@ -144,23 +187,46 @@ def promotion(store: Store, version: str, champion: str | None) -> None:
             st.session_state[_CONFIRM] = version
             st.rerun()
         return
-    st.warning(
-        f"Make v{version} the `{alias}` (now: {'v' + champion if champion else 'none'})? "
-        "The API switches to it on its next `/model/reload`."
+    then = (
+        f"The console then reloads the API at {settings.api_url}."
+        if settings.can_reload_api
+        else "The API switches to it on its next `/model/reload`."
     )
+    st.warning(f"Make v{version} the `{alias}` (now: {'v' + champion if champion else 'none'})? {then}")
     yes, no = st.columns(2)
     if yes.button(f"Yes, promote v{version}", type="primary", key="confirm_promote"):
         st.session_state.pop(_CONFIRM, None)
         try:
             set_alias(store.tracking, version)
         except NotServableError as exc:
-            st.session_state[_PROMOTED] = f"Not promoted: {exc}"
+            st.session_state[_PROMOTED] = ("error", f"Not promoted: {exc}")
             st.rerun()
-        st.session_state[_PROMOTED] = f"v{version} is now the {alias}. Call the API's POST /model/reload to serve it."
+        st.session_state[_PROMOTED] = reload_after_promotion(version, alias, settings)
         st.rerun()
     if no.button("Cancel", key="cancel_promote"):
         st.session_state.pop(_CONFIRM, None)
         st.rerun()
+
+
+def reload_after_promotion(version: str, alias: str, settings: ConsoleSettings) -> tuple[str, str]:
+    """Reload the API when its URL and key are known; the message to show (``success``, or
+    ``warning`` when the API failed to reload or serves another version) and its kind."""
+    promoted = f"v{version} is now the {alias}."
+    if not settings.can_reload_api:
+        return "success", f"{promoted} Call the API's POST /model/reload to serve it."
+    try:
+        with st.spinner(f"Reloading the API at {settings.api_url}…"):
+            served = reload_served_model(settings.api_url, settings.api_key)
+    except ApiCallError as exc:
+        return "warning", f"{promoted} The API did not reload ({exc}); call its POST /model/reload to serve it."
+    what = (
+        f"{served.get('name')} v{served.get('version')} ({served.get('family')} / {served.get('preprocessing')}, "
+        f"runtime {served.get('runtime')})"
+    )
+    if str(served.get("version")) != str(version):
+        pinned = "a version or alias pinned by its API_MODEL_VERSION or API_MODEL_ALIAS"
+        return "warning", f"{promoted} The API at {settings.api_url} reloaded but serves {what}: {pinned}."
+    return "success", f"{promoted} The API at {settings.api_url} reloaded and now serves {what}."
 
 
 def serving_row(details) -> None:

@@ -8,6 +8,23 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+LEARNING_CURVE_METRICS = ("train_loss", "val_loss")
+"""The metrics a neural family logs at each step of its learning curve (:func:`log_learning_curve`)."""
+
+
+def log_learning_curve(step: int, train_loss: float, val_loss: float) -> None:
+    """Log one point of a learning curve into the active MLflow run: ``train_loss`` (mean training loss
+    since the previous point) and ``val_loss``, both at ``step`` (an epoch, or an optimizer step).
+
+    A no-op without an active run: a family also fits in tests and scripts that track nothing (and
+    ``mlflow.log_metrics`` would otherwise start a run of its own).
+    """
+    import mlflow  # here, not at the top: loading a model for serving never needs it
+
+    if mlflow.active_run() is None:
+        return
+    mlflow.log_metrics({"train_loss": float(train_loss), "val_loss": float(val_loss)}, step=step)
+
 
 class SentimentScorer(ABC):
     """What serving needs of a model: P(negative) for preprocessed texts, loaded from a folder.
@@ -78,6 +95,8 @@ class SentimentModel(SentimentScorer):
         val_labels: np.ndarray,
     ) -> dict[str, float]:
         """Fit on train; validation is only for early stopping, never for fitting weights.
+
+        A family trained by epochs or steps reports its learning curve with :func:`log_learning_curve`.
 
         Returns:
             Training facts worth logging (e.g. epochs run, vocabulary size).

@@ -8,7 +8,9 @@ only where the hub is reachable (never with ``HF_HUB_OFFLINE=1``).
 Training is a plain PyTorch loop: AdamW, linear warm-up then decay, length-grouped batches
 padded to their longest tweet (tweets average ~21 tokens, so padding every batch to
 ``max_length`` would waste most of the compute), and early stopping on validation loss
-checked a few times per epoch, the best weights kept in memory. Only this module (and
+checked a few times per epoch, the best weights kept in memory; each check logs the learning
+curve's point (``train_loss``, the mean since the previous check, and ``val_loss`` at that optimizer
+step) into the active MLflow run, if any. Only this module (and
 :mod:`core.models.bert_adaptation`, the optional domain-adaptive pre-training it calls) imports
 torch and transformers, so other families never pay for them.
 
@@ -43,7 +45,7 @@ from transformers import (
 
 from core.config import BertConfig
 from core.errors import ResourceError
-from core.models.base import SentimentModel
+from core.models.base import SentimentModel, log_learning_curve
 from core.models.bert_adaptation import adapt_to_domain, adaptation_key
 from core.models.bert_onnx import (
     INPUT_NAMES,
@@ -380,16 +382,21 @@ class BertModel(SentimentModel):
         best = _BestWeights(patience_checks=cfg.patience * cfg.evals_per_epoch)
         generator = torch.Generator().manual_seed(self.seed)
         step, running = 0, None
+        since_check: list[float] = []  # training losses since the last validation check
         with tqdm(total=total_steps, desc="bert fine-tuning", unit="step") as progress:
             for _epoch in range(cfg.epochs):
                 for positions in length_grouped_batches(lengths, cfg.batch_size, generator):
                     loss = self._train_step([rows[i] for i in positions], labels[positions], optimizer, scheduler)
                     step += 1
+                    since_check.append(loss)
                     running = loss if running is None else 0.95 * running + 0.05 * loss
                     progress.update(1)
                     progress.set_postfix(loss=f"{running:.4f}", refresh=False)
                     if step in check_steps:
-                        best.update(self._val_loss(*val), step, self.model)
+                        val_loss = self._val_loss(*val)
+                        log_learning_curve(step, float(np.mean(since_check)), val_loss)
+                        since_check.clear()
+                        best.update(val_loss, step, self.model)
                         progress.set_postfix(loss=f"{running:.4f}", best_val_loss=f"{best.best_loss:.4f}")
                         if best.should_stop:
                             logger.info("Early stopping at step %d (best val loss at step %d).", step, best.best_step)

@@ -21,7 +21,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from core.data.preprocessing import tokenize  # noqa: E402
-from core.models.base import SentimentModel  # noqa: E402
+from core.models.base import SentimentModel, log_learning_curve  # noqa: E402
 
 MODEL_FILE = "model.keras"
 
@@ -40,6 +40,16 @@ def compile_binary(model: keras.Model, learning_rate: float, label_smoothing: fl
     return model
 
 
+class LearningCurveLogger(keras.callbacks.Callback):
+    """Logs each epoch's training and validation loss as MLflow metric steps (step = epoch, from 1)
+    into the active run, if any (:func:`core.models.base.log_learning_curve`)."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        logs = logs or {}
+        if "loss" in logs and "val_loss" in logs:
+            log_learning_curve(epoch + 1, logs["loss"], logs["val_loss"])
+
+
 def fit_early_stopping(
     model: keras.Model,
     x_train: Any,
@@ -54,7 +64,8 @@ def fit_early_stopping(
 ) -> dict[str, float]:
     """Fit with early stopping on validation loss, keeping the best epoch's weights.
 
-    Validation is used only to decide when to stop; weights are fitted on train.
+    Validation is used only to decide when to stop; weights are fitted on train. Each epoch's
+    ``train_loss`` and ``val_loss`` go to the active MLflow run, if any (the learning curve).
 
     Returns:
         ``epochs_run`` and ``best_val_loss``.
@@ -67,7 +78,7 @@ def fit_early_stopping(
         validation_data=(x_val, np.asarray(y_val, dtype="float32")),
         batch_size=batch_size,
         epochs=epochs,
-        callbacks=[stop],
+        callbacks=[stop, LearningCurveLogger()],
         verbose=1 if sys.stderr.isatty() else 2,
     )
     return {"epochs_run": float(len(history.history["loss"])), "best_val_loss": float(min(history.history["val_loss"]))}

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from core.errors import DataError
+from core.errors import ConfigError, DataError
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 OUTPUT_COLUMNS = ("predicted_label", "probability_negative")
@@ -172,8 +172,6 @@ def score_file(
             in the input's place, or an unknown output format. Nothing is written then.
         ConfigError: ``chunk_rows`` below 1.
     """
-    from core.errors import ConfigError
-
     if chunk_rows < 1:
         raise ConfigError(f"--chunk-size must be at least 1, got {chunk_rows}.")
     input_path, output_path = Path(input_path), Path(output_path)

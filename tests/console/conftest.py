@@ -1,4 +1,5 @@
-"""Console fixtures: the app under streamlit's AppTest, pointed at a real SQLite MLflow store."""
+"""Console fixtures: the app under streamlit's AppTest, pointed at a real SQLite MLflow store (the
+session's tiny TF-IDF store, an empty one, or a tiny neural run's with its learning curve)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import base64
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -15,7 +17,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from console.jobs import JobQueue, jobs_folder
-from core.config import PROJECT_ROOT
+from console.shell import PAGES
+from core.config import PROJECT_ROOT, BertConfig, KerasEmbeddingConfig, TrackingConfig
+from core.training.fitting import RunResult
+from tests.fixtures import write_easy_csv
+from tests.models.contract import train_family
 
 APP = str(PROJECT_ROOT / "console" / "app.py")
 
@@ -25,12 +31,18 @@ def store_uri(store_dir: Path) -> str:
     return f"sqlite:///{store_dir / 'mlflow.db'}"
 
 
+def go_to(at: AppTest, page: str) -> AppTest:
+    """Switch the running console to the page titled ``page`` (its own URL, as a browser would) and run it."""
+    script = next(spec.script for spec in PAGES if spec.title == page)
+    return at.switch_page(script).run()
+
+
 def open_console(monkeypatch: pytest.MonkeyPatch, uri: str, page: str = "Train") -> AppTest:
     """The console on the store at ``uri`` (as ``$MLFLOW_TRACKING_URI``), showing ``page``."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=60).run()  # the default page: Train
     if page != "Train":
-        at.sidebar.radio(key="page").set_value(page).run()
+        go_to(at, page)
     assert not at.exception, at.exception
     return at
 
@@ -88,3 +100,46 @@ def empty_store(tmp_path: Path) -> str:
 def queue_of(uri: str) -> JobQueue:
     """The training job queue beside a store."""
     return JobQueue(jobs_folder(uri))
+
+
+@dataclass(frozen=True)
+class NeuralRun:
+    """One tiny neural family trained by the real pipeline into a store of its own."""
+
+    uri: str
+    tracking: TrackingConfig
+    result: RunResult
+
+
+def train_neural(family: str, family_config: Any, root: Path) -> NeuralRun:
+    """``family`` trained on 200 easy tweets (seconds) into a fresh SQLite store under ``root``."""
+    result = train_family(family, family_config, write_easy_csv(root / "easy.csv", n=200), root)
+    tracking = TrackingConfig(store_dir=root / ".mlflow")
+    return NeuralRun(tracking.resolved_uri(), tracking, result)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_run(tmp_path_factory: pytest.TempPathFactory) -> NeuralRun:
+    """A tiny random BERT (2 layers, 32 wide) fine-tuned for 2 epochs: 2 validation checks an epoch."""
+    from tests.models.tiny_bert import build_tiny_bert  # torch: only for the tests that use this store
+
+    root = tmp_path_factory.mktemp("console_bert")
+    config = BertConfig(
+        checkpoint=str(build_tiny_bert(root / "checkpoint")),
+        max_length=32,
+        batch_size=16,
+        epochs=2,
+        patience=2,
+        learning_rate=3e-3,
+        onnx_export=False,  # not what these tests look at
+    )
+    return train_neural("bert", config, root)
+
+
+@pytest.fixture(scope="session")
+def tiny_keras_run(tmp_path_factory: pytest.TempPathFactory) -> NeuralRun:
+    """A tiny Keras embedding model trained for up to 4 epochs."""
+    config = KerasEmbeddingConfig(
+        embedding_dim=16, hidden_units=16, learning_rate=1e-2, epochs=4, patience=2, max_tokens=2000, sequence_length=16
+    )
+    return train_neural("keras_embedding", config, tmp_path_factory.mktemp("console_keras"))

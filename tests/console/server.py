@@ -1,4 +1,5 @@
-"""The console served by ``streamlit run`` on a free loopback port (browser test, screenshot script)."""
+"""The console served by ``streamlit run`` on a free loopback port (browser test, screenshot script),
+and the MLflow UI beside it, started by the stack's own ``mlflow server`` command."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from core.config import PROJECT_ROOT
-from tests.harness import free_port
+from stack.launcher import MLFLOW_SERVER_ENV, mlflow_command
+from tests.harness import background, free_port, wait_until_ok
 
 
 def healthy(url: str) -> bool:
@@ -25,14 +27,17 @@ def healthy(url: str) -> bool:
 
 
 @contextmanager
-def serve_console(tracking_uri: str | None, log_path: Path, wait_s: float) -> Iterator[str]:
-    """Serve ``console/app.py`` (on ``tracking_uri``, else the default store); yield its URL, stop it on exit.
+def serve_console(
+    tracking_uri: str | None, log_path: Path, wait_s: float, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Serve ``console/app.py`` (on ``tracking_uri``, else the default store; ``extra_env`` added to its
+    environment, e.g. ``CONSOLE_MLFLOW_URL``); yield its URL, stop it on exit.
 
     Raises:
         RuntimeError: the console exited before serving (its log in the message), or did not
             answer within ``wait_s`` seconds.
     """
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     if tracking_uri:
         env["MLFLOW_TRACKING_URI"] = tracking_uri
     port = free_port()
@@ -57,3 +62,16 @@ def serve_console(tracking_uri: str | None, log_path: Path, wait_s: float) -> It
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def serve_mlflow(tracking_uri: str, log_path: Path, wait_s: float) -> Iterator[str]:
+    """The MLflow UI as ``python -m stack`` starts it (:func:`stack.launcher.mlflow_command`) on the store
+    at ``tracking_uri``, on a free loopback port; yield its URL once ``/health`` answers, stop its
+    process group on exit."""
+    port = free_port()
+    env = {**os.environ, **MLFLOW_SERVER_ENV}
+    with background(mlflow_command(port, tracking_uri), log_path, cwd=PROJECT_ROOT, env=env) as process:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_ok(f"{url}/health", process, log_path, wait_s)
+        yield url

@@ -3,11 +3,14 @@ work, and every chart is built from the runs' own logged numbers."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
 from tests.console.conftest import figures, open_console
+from tests.console.server import serve_mlflow
 
 
 @pytest.fixture
@@ -81,3 +84,40 @@ def test_charts_are_built_from_the_runs(trained, compare) -> None:
 
     compare.multiselect(key="curve_runs").set_value([table["label"][0]]).run()
     assert [t.name for t in figures(compare)["roc"]] == [table["label"][0], "chance"]
+
+
+def test_without_the_mlflow_url_no_link_columns(trained, compare) -> None:
+    assert not {"mlflow_run", "mlflow_version"} & set(compare.dataframe[0].value.columns)
+
+
+def test_each_run_and_version_links_to_the_mlflow_ui(
+    trained, trained_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, result = trained
+    monkeypatch.setenv("CONSOLE_MLFLOW_URL", "http://127.0.0.1:5999/")  # the trailing slash is dropped
+    table = open_console(monkeypatch, trained_uri, "Compare").dataframe[0].value
+    assert list(table.columns[1:4]) == ["label", "mlflow_run", "mlflow_version"]
+    client = MlflowClient()
+    versions = {r.run_id: r.version for r in result.runs}
+    assert sorted(table["run_id"]) == sorted(versions)
+    for row in table.itertuples():
+        experiment = client.get_run(row.run_id).info.experiment_id
+        assert row.mlflow_run == f"http://127.0.0.1:5999/#/experiments/{experiment}/runs/{row.run_id}"
+        name = config.tracking.registered_model
+        assert row.mlflow_version == f"http://127.0.0.1:5999/#/models/{name}/versions/{versions[row.run_id]}"
+
+
+@pytest.mark.slow  # starts a server (see the markers in pyproject.toml)
+def test_on_an_mlflow_server_the_links_go_to_its_own_ui(
+    trained, trained_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, result = trained
+    monkeypatch.setenv("CONSOLE_MLFLOW_URL", "http://127.0.0.1:5999")  # the default store's UI: not this one
+    with serve_mlflow(trained_uri, tmp_path / "mlflow.log", 180) as server:
+        page = open_console(monkeypatch, trained_uri, "Compare")
+        page.sidebar.text_input(key="tracking_uri").set_value(server).run()  # the store, through the server
+        assert not page.exception and not page.error, [e.value for e in page.error]
+        table = page.dataframe[0].value
+        assert sorted(table["run_id"]) == sorted(r.run_id for r in result.runs)
+        for row in table.itertuples():
+            assert row.mlflow_run.startswith(f"{server}/#/experiments/") and row.mlflow_run.endswith(row.run_id)

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from tests.console.conftest import open_console
+from tests.console.conftest import go_to, open_console
 
 
 def test_empty_store_shows_the_first_run_screen_on_every_page(
@@ -17,7 +17,7 @@ def test_empty_store_shows_the_first_run_screen_on_every_page(
     assert at.button(key="launch").label == "Launch training"
     assert "No training job yet." in [c.value for c in at.caption]
     for page in ("Compare", "Model"):
-        at.sidebar.radio(key="page").set_value(page).run()
+        go_to(at, page)
         assert not at.exception and not at.error
         assert at.header[0].value == page
         assert "yet" in at.info[0].value and "**Train** page" in at.info[0].value

@@ -5,6 +5,7 @@ finished, registered run that the Compare page lists."""
 
 from __future__ import annotations
 
+import fcntl
 import re
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from console.jobs import CANCELLED, CANCELLED_EXIT_CODE, FINISHED, QUEUED, RUNNING
 from core.config import DEFAULT_DATA_PATH
-from tests.console.conftest import open_console, poll, queue_of
+from tests.console.conftest import go_to, open_console, poll, queue_of
 
 pytestmark = pytest.mark.slow  # see the markers in pyproject.toml
 
@@ -47,17 +48,23 @@ def test_queue_remove_cancel_then_the_next_launch_finishes_registered(
     empty_store: str, small_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = open_console(monkeypatch, empty_store, "Train")
-    # All 60k tweets, stemmed: long enough that the next two launches (slow under load) find it still running.
-    slow = launch(at, DEFAULT_DATA_PATH, "stem", rows=60_000)
-    quick = launch(at, small_csv, "none")
-    removed = launch(at, small_csv, "lemmatize")
     queue = queue_of(empty_store)
-    assert queue.get(quick).status == QUEUED and queue.get(removed).status == QUEUED  # one job at a time
+    # The test holds the worker's lock while it launches: the page sees a live worker and starts none, so
+    # the three jobs are queued in order however slow the launches are under load.
+    with open(queue.folder / "worker.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        slow = launch(at, DEFAULT_DATA_PATH, "stem", rows=60_000)  # all 60k tweets, stemmed: long enough
+        quick = launch(at, small_csv, "none")
+        removed = launch(at, small_csv, "lemmatize")
+        assert [queue.get(job).status for job in (slow, quick, removed)] == [QUEUED] * 3
 
-    at.button(key=f"cancel-{removed}").click().run()  # "Remove" on a queued job
-    assert not at.exception and queue.get(removed).status == CANCELLED
+        at.button(key=f"cancel-{removed}").click().run()  # "Remove" on a queued job
+        assert not at.exception and queue.get(removed).status == CANCELLED
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    assert queue.ensure_worker()  # what the next page refresh does once the lock is free
 
     poll(lambda: queue.get(slow).status == RUNNING, JOB_TIMEOUT_S, "the first job to start")
+    assert queue.get(quick).status == QUEUED  # one job at a time
     at.run()
     bar = at.get("progress")[0].proto.text  # the live bar of the running job
     assert re.fullmatch(r"\d{1,3}% · (starting .*|preparing data|run 1/1 tfidf-stem · \w+)", bar), bar
@@ -92,5 +99,5 @@ def test_queue_remove_cancel_then_the_next_launch_finishes_registered(
     at.run()
     jobs = at.dataframe[0].value.set_index("job")["status"]
     assert jobs.to_dict() == {removed: "🛑 cancelled", quick: "✅ finished", slow: "🛑 cancelled"}
-    at.sidebar.radio(key="page").set_value("Compare").run()
+    go_to(at, "Compare")
     assert list(at.dataframe[0].value["label"]) == ["tfidf-none v1"]  # the killed run is not listed

@@ -1,13 +1,20 @@
-"""Model page on the session's tiny trained store: details, worst errors, promotion with a
-confirmation that moves the registry's champion alias."""
+"""Model page on the session's tiny trained store: details, worst errors, links to the MLflow UI,
+promotion with a confirmation that moves the registry's champion alias, and, when the console knows
+the API, the reload of a real API served by gunicorn on loopback."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
 
 from core.tracking.registry import alias_version, set_alias
 from tests.console.conftest import open_console
+from tests.harness import request, serving_api
+
+API_KEY = "console-test-key"
 
 
 @pytest.fixture
@@ -39,6 +46,10 @@ def test_champion_details_and_worst_errors(trained, model_page) -> None:
     serving = next(c.value for c in model_page.caption if c.value.startswith("Served on"))
     assert serving == "Served on `native`, needs scikit-learn,joblib; within the serving budget."
     assert metrics["one tweet p50 (ms)"] == "–"  # the tiny profile does not measure the serving cost
+    # TF-IDF fits in one pass: no learning curve (tests/console/test_learning_curve.py has the neural ones).
+    assert "learning_curve" not in {chart.key for chart in model_page.get("plotly_chart")}
+    assert any(c.value.startswith("No learning curve logged for this tfidf run") for c in model_page.caption)
+    assert not model_page.get("markdown") or all("Open in MLflow" not in m.value for m in model_page.markdown)
 
     tables = {tuple(d.value.columns): d.value for d in model_page.dataframe}
     params = tables[("parameter", "value")].set_index("parameter")["value"]
@@ -73,7 +84,9 @@ def test_promotion_asks_for_confirmation_then_moves_the_alias(trained, model_pag
         assert alias_version(config.tracking) == other
         champion = MlflowClient().get_model_version_by_alias(config.tracking.registered_model, "champion")
         assert str(champion.version) == other
-        assert model_page.success[0].value.startswith(f"v{other} is now the champion")
+        assert model_page.success[0].value == (
+            f"v{other} is now the champion. Call the API's POST /model/reload to serve it."  # no API known
+        )
         assert "· champion" in model_page.selectbox(key="version").format_func(other)
     finally:  # the session's store is shared: leave the champion as the other tests expect it
         set_alias(config.tracking, result.champion.version)
@@ -97,3 +110,70 @@ def test_what_the_champion_keys_on_with_the_leak_check(trained, model_page) -> N
     verdicts = [e.value for e in (*model_page.success, *model_page.error) if "Leak check" in e.value]
     assert verdicts == [expected.summary()]
     assert len(model_page.get("plotly_chart")) == 1
+
+
+def test_the_version_and_its_run_link_to_the_mlflow_ui(
+    trained, trained_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, result = trained
+    monkeypatch.setenv("CONSOLE_MLFLOW_URL", "http://127.0.0.1:5999")
+    page = open_console(monkeypatch, trained_uri, "Model")
+    version = page.selectbox(key="version").value
+    run_id = next(r.run_id for r in result.runs if r.version == version)
+    experiment = MlflowClient().get_run(run_id).info.experiment_id
+    name = config.tracking.registered_model
+    links = [m.value for m in page.markdown if m.value.startswith("Open in MLflow")]
+    assert links == [
+        f"Open in MLflow: [v{version} of {name}](http://127.0.0.1:5999/#/models/{name}/versions/{version})"
+        f" · [run {run_id[:8]}](http://127.0.0.1:5999/#/experiments/{experiment}/runs/{run_id})"
+    ]
+
+
+def promote(page, version: str) -> None:
+    """Select ``version``, click Promote, then confirm."""
+    page.selectbox(key="version").set_value(version).run()
+    page.button(key="promote").click().run()
+    page.button(key="confirm_promote").click().run()
+    assert not page.exception, page.exception
+
+
+@pytest.mark.slow  # starts a server (see the markers in pyproject.toml)
+def test_promotion_reloads_the_api_and_shows_what_it_serves(
+    trained, trained_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, result = trained
+    champion = result.champion.version
+    other = next(r for r in result.runs if r.version != champion)
+    env = {**os.environ, "MLFLOW_TRACKING_URI": trained_uri, "API_KEY": API_KEY}
+    env["API_FEEDBACK_DB"] = str(tmp_path / "feedback.db")
+    with serving_api(env, tmp_path / "api.log", threads=2) as (base, _):
+        assert request(f"{base}/model")[1]["version"] == champion
+        monkeypatch.setenv("CONSOLE_API_URL", base)
+        monkeypatch.setenv("CONSOLE_API_KEY", API_KEY)
+        page = open_console(monkeypatch, trained_uri, "Model")
+        try:
+            page.selectbox(key="version").set_value(other.version).run()
+            page.button(key="promote").click().run()
+            assert page.warning[0].value.endswith(f"The console then reloads the API at {base}.")
+            page.button(key="confirm_promote").click().run()
+            assert not page.exception, page.exception
+            status, served = request(f"{base}/model")
+            assert status == 200 and served["version"] == other.version  # the API switched, without a restart
+            assert served["family"] == "tfidf" and served["preprocessing"] == other.preprocessing
+            assert page.success[0].value == (
+                f"v{other.version} is now the champion. The API at {base} reloaded and now serves "
+                f"{config.tracking.registered_model} v{other.version} (tfidf / {other.preprocessing}, "
+                f"runtime {served['runtime']})."
+            )
+
+            # A wrong key: the alias moves, the API refuses to reload and keeps serving the previous version.
+            monkeypatch.setenv("CONSOLE_API_KEY", "not-the-key")
+            promote(page, champion)
+            assert alias_version(config.tracking) == champion
+            assert request(f"{base}/model")[1]["version"] == other.version
+            assert page.warning[0].value == (
+                f"v{champion} is now the champion. The API did not reload (POST {base}/model/reload answered "
+                "401: A valid API key is required in the X-API-Key header.); call its POST /model/reload to serve it."
+            )
+        finally:  # the session's store is shared: leave the champion as the other tests expect it
+            set_alias(config.tracking, champion)
