@@ -19,6 +19,7 @@ from pathlib import Path
 from core.cli import build_config
 from core.cli import build_parser as core_parser
 from core.config import PROJECT_ROOT
+from core.tracking.setup import artifact_root
 
 HOST = "127.0.0.1"
 
@@ -87,15 +88,6 @@ def is_local_store(tracking_uri: str) -> bool:
     """Whether the store is a database or folder the stack opens itself (not an MLflow server, which
     has its UI already)."""
     return not tracking_uri.startswith(("http://", "https://"))
-
-
-def artifact_root(tracking_uri: str) -> str | None:
-    """Where the experiments created on this store keep their artifacts: beside an embedded SQLite
-    database, as :func:`core.tracking.setup.configure_tracking` creates them; ``None`` for other stores
-    (MLflow's default)."""
-    if tracking_uri.startswith("sqlite:///"):
-        return (Path(tracking_uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
-    return None
 
 
 def mlflow_command(port: int, tracking_uri: str) -> list[str]:

@@ -32,6 +32,14 @@ def resolve_tracking_uri(config: TrackingConfig) -> str:
     return config.resolved_uri()
 
 
+def artifact_root(tracking_uri: str) -> str | None:
+    """Where experiments created on this store keep their artifacts: an ``artifacts`` folder beside
+    an embedded SQLite database; ``None`` for other stores (the server's or MLflow's default)."""
+    if tracking_uri.startswith("sqlite:///"):
+        return (Path(tracking_uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
+    return None
+
+
 def configure_tracking(config: TrackingConfig) -> str:
     """Point MLflow at the store (creating the embedded one if needed) and the experiment.
 
@@ -46,10 +54,7 @@ def configure_tracking(config: TrackingConfig) -> str:
     client = MlflowClient()
     try:
         if client.get_experiment_by_name(config.experiment) is None:
-            artifact_location = None
-            if uri.startswith("sqlite:///"):  # artifacts next to the database file
-                artifact_location = (Path(uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
-            _create_experiment_once(client, config.experiment, artifact_location)
+            _create_experiment_once(client, config.experiment, artifact_root(uri))
     except mlflow.exceptions.MlflowException as exc:
         raise CoreError(f"Cannot use the MLflow tracking store at {uri}: {exc.message}") from None
     mlflow.set_experiment(config.experiment)
