@@ -1,17 +1,21 @@
 """Load test (not a test of the suite): N concurrent clients for T seconds against the API under gunicorn
-on loopback, mixing single predictions, batches and feedback; prints requests/s, p50/p95/p99 and errors.
+on loopback, mixing single predictions, batches and feedback; prints requests/s, tweets/s, p50/p95/p99 and errors.
 
 It starts gunicorn itself twice on the same model: once as configured, once with a slow event store
 (``API_EVENT_WRITE_DELAY_MS``), to show that prediction latency does not depend on the store (events
-are written off the request path). ``--url`` runs one pass against an API that is already running.
+are written off the request path). ``--url`` runs one pass against an API that is already running; given
+several times (replicas), each client sends its calls to them in turn, as a load balancer would.
 
     .venv/bin/python -m scripts.load_test                                   # champion of .mlflow/, 20 x 60 s
     .venv/bin/python -m scripts.load_test --tracking-uri sqlite:////tmp/store/mlflow.db --duration 30
     .venv/bin/python -m scripts.load_test --url http://127.0.0.1:8000 --api-key "$API_KEY"
+    .venv/bin/python -m scripts.load_test --url http://127.0.0.1:8000 --url http://127.0.0.1:8001 --api-key "$API_KEY"
 
 Each client is a thread with its own HTTP session (keep-alive); 70% of its calls are one tweet, 20% a
 batch of 16, 10% feedback on one of its own earlier predictions. An error is any answer that is not 2xx,
 or no answer. The rate limit is switched off in the servers it starts (one address sends everything).
+The acknowledged ids are kept (:class:`Results`), so a test can look each one up in the event store afterwards
+(``tests/reliability/test_replicas.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,28 +63,50 @@ MIX = (("single", 0.7), ("batch", 0.2), ("feedback", 0.1))
 BATCH_SIZE = 16
 
 
+@dataclass(frozen=True)
+class Acknowledged:
+    """A feedback the API answered 201 to: its id, the prediction it is about, the label sent."""
+
+    feedback_id: int
+    prediction_id: str
+    correct_label: str
+
+
 @dataclass
 class Results:
-    """Latencies (ms) per call kind, and errors by reason."""
+    """Latencies (ms) per call kind, errors by reason, and what the API acknowledged."""
 
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    predictions: list[str] = field(default_factory=list)
+    """The ``prediction_id`` of every tweet scored in a 200 answer, single or in a batch."""
+    feedback: list[Acknowledged] = field(default_factory=list)
+    """Every feedback answered 201."""
+    not_found: list[str] = field(default_factory=list)
+    """Prediction ids whose feedback was answered 404 (unknown to the replica that got it)."""
 
     def merge(self, other: Results) -> None:
         for kind, values in other.latencies.items():
             self.latencies[kind].extend(values)
         for reason, count in other.errors.items():
             self.errors[reason] += count
+        self.predictions.extend(other.predictions)
+        self.feedback.extend(other.feedback)
+        self.not_found.extend(other.not_found)
 
 
-def client_loop(base: str, api_key: str, deadline: float, seed: int) -> Results:
-    """One client: calls until ``deadline``, never more than one at a time."""
+def client_loop(bases: Sequence[str], api_key: str, deadline: float, seed: int) -> Results:
+    """One client: calls until ``deadline``, never more than one at a time, each to the next of ``bases``
+    in turn (several replicas behind a round-robin balancer; one keep-alive session per replica)."""
     rng = random.Random(seed)
-    session = requests.Session()
+    sessions = [requests.Session() for _ in bases]
     results = Results()
     served: list[tuple[str, str]] = []
     kinds, weights = zip(*MIX, strict=True)
+    calls = 0
     while time.monotonic() < deadline:
+        replica = (seed + calls) % len(bases)
+        calls += 1
         kind = rng.choices(kinds, weights)[0]
         if kind == "feedback" and not served:
             kind = "single"
@@ -93,27 +120,39 @@ def client_loop(base: str, api_key: str, deadline: float, seed: int) -> Results:
             call = ("/feedback", body, {"X-API-Key": api_key})
         start = time.perf_counter()
         try:
-            response = session.post(base + call[0], json=call[1], headers=call[2], timeout=30)
+            response = sessions[replica].post(bases[replica] + call[0], json=call[1], headers=call[2], timeout=30)
         except requests.RequestException as exc:
             results.errors[type(exc).__name__] += 1
             continue
         results.latencies[kind].append((time.perf_counter() - start) * 1000)
         if not 200 <= response.status_code < 300:
             results.errors[f"HTTP {response.status_code}"] += 1
-        elif kind == "single":
-            body = response.json()
+            if kind == "feedback" and response.status_code == 404:
+                results.not_found.append(call[1]["prediction_id"])
+            continue
+        body = response.json()
+        if kind == "single":
             served.append((body["prediction_id"], body["label"]))
             del served[:-50]
+            results.predictions.append(body["prediction_id"])
+        elif kind == "batch":
+            results.predictions.extend(p["prediction_id"] for p in body["predictions"])
+        else:
+            results.feedback.append(Acknowledged(body["feedback_id"], body["prediction_id"], body["correct_label"]))
+    for session in sessions:
+        session.close()
     return results
 
 
-def run_load(base: str, api_key: str, clients: int, duration_s: float) -> tuple[Results, float]:
-    """``clients`` concurrent clients for ``duration_s``; returns the results and the wall time."""
+def run_load(bases: str | Sequence[str], api_key: str, clients: int, duration_s: float) -> tuple[Results, float]:
+    """``clients`` concurrent clients for ``duration_s`` against one API or several replicas (each client
+    sends its calls to them in turn); returns the results and the wall time."""
+    bases = [bases] if isinstance(bases, str) else list(bases)
     deadline = time.monotonic() + duration_s
     start = time.perf_counter()
     total = Results()
     with ThreadPoolExecutor(max_workers=clients) as pool:
-        for results in pool.map(lambda i: client_loop(base, api_key, deadline, seed=i), range(clients)):
+        for results in pool.map(lambda i: client_loop(bases, api_key, deadline, seed=i), range(clients)):
             total.merge(results)
     return total, time.perf_counter() - start
 
@@ -124,6 +163,7 @@ def report(name: str, results: Results, wall_s: float, monitoring: dict | None) 
     errors = sum(results.errors.values())
     print(f"\n== {name} ==")
     print(f"requests: {len(every) + errors} in {wall_s:.1f} s = {(len(every) + errors) / wall_s:.1f} requests/s")
+    print(f"tweets scored: {len(results.predictions)} = {len(results.predictions) / wall_s:.1f} tweets/s")
     print(f"errors: {errors} {dict(results.errors) if errors else ''}".rstrip())
     print(f"{'kind':<9} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for kind in ("all", "single", "batch", "feedback"):
@@ -165,7 +205,9 @@ def stop_api(server: subprocess.Popen) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", help="an API already running (one pass, no slow-store run)")
+    parser.add_argument(
+        "--url", action="append", help="an API already running (one pass, no slow-store run); repeat for replicas"
+    )
     parser.add_argument("--api-key", default=os.environ.get("API_KEY"), help="for feedback (default: $API_KEY)")
     parser.add_argument("--tracking-uri", help="MLflow store of the model to serve (default: the project's)")
     parser.add_argument("--clients", type=int, default=20)
@@ -176,8 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.url:
-        results, wall = run_load(args.url.rstrip("/"), args.api_key or "", args.clients, args.duration)
-        report(f"{args.url}: {args.clients} clients x {args.duration:.0f} s", results, wall, None)
+        bases = [url.rstrip("/") for url in args.url]
+        results, wall = run_load(bases, args.api_key or "", args.clients, args.duration)
+        report(f"{', '.join(bases)}: {args.clients} clients x {args.duration:.0f} s", results, wall, None)
         return 1 if results.errors else 0
 
     api_key = secrets.token_urlsafe(24)
