@@ -1,4 +1,4 @@
-"""Command line: ``python -m core {train,compare,predict,up,monitor,retrain}``.
+"""Command line: ``python -m core {train,compare,predict,score,up,monitor,retrain,tune-worker}``.
 
 Every user error ends with one clear line on stderr and a non-zero exit code.
 """
@@ -63,7 +63,21 @@ def _add_training(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="seed of the split and of training")
     parser.add_argument("--no-ood", action="store_true", help="skip the out-of-domain twitter_samples check")
     parser.add_argument("--tune", nargs="+", metavar="FAMILY", help="tune these families with Optuna first")
-    parser.add_argument("--trials", type=int, help="Optuna trials per tuned family")
+    parser.add_argument("--trials", type=int, help="Optuna trials per tuned family (over all of its workers)")
+    parser.add_argument(
+        "--tuning-storage",
+        metavar="URL",
+        help="share each study in this Optuna RDB storage (sqlite:///tuning.db, postgresql+psycopg://user@host/db) "
+        "so that several processes and machines run its trials (default: in memory, in this process)",
+    )
+    parser.add_argument(
+        "--tuning-workers", type=int, metavar="K", help="worker processes here on each shared study (default: 1)"
+    )
+    parser.add_argument(
+        "--tuning-study",
+        metavar="NAME",
+        help="shared studies are NAME-family-variant (default: tune-family-variant-<fingerprint of the settings>)",
+    )
     parser.add_argument(
         "--set",
         action="append",
@@ -98,6 +112,9 @@ def build_config(args: argparse.Namespace) -> PipelineConfig:
         config.tuning,
         families=tuple(args.tune) if args.tune is not None else config.tuning.families,
         n_trials=args.trials or config.tuning.n_trials,
+        storage=args.tuning_storage or config.tuning.storage,
+        workers=config.tuning.workers if args.tuning_workers is None else args.tuning_workers,
+        study_name=args.tuning_study or config.tuning.study_name,
     )
     config = dataclasses.replace(
         config,
@@ -183,12 +200,27 @@ def cmd_score(args: argparse.Namespace) -> int:
     from core.serving.predictor import Predictor
 
     config = _tracking_config(args)
+    if args.spark or args.spark_master:
+        from core.serving.spark_scoring import SparkScoringConfig, score_registered_model
+
+        spark = SparkScoringConfig(args.spark_master, args.chunk_size, args.single_file, args.verbose)
+        print(f"scoring {args.input} on Spark ...", file=sys.stderr)
+        report, uri = score_registered_model(
+            config.tracking, args.input, args.output, spark, args.text_column, args.overwrite, args.alias, args.version
+        )
+        print(
+            f"{report.rows} tweets scored with {uri} in {report.seconds:.1f} s ({report.tweets_per_s:.0f}/s, "
+            f"{report.partitions} tasks on {report.master}): {report.output}"
+        )
+        return 0
+    if args.single_file:
+        raise CoreError("--single-file is for --spark (the in-process scorer always writes one file).")
     predictor = Predictor(config.tracking, alias=args.alias, version=args.version)
     print(f"scoring {args.input} with {predictor.uri} (version {predictor.version}) ...", file=sys.stderr)
     report = score_file(
         predictor.model.predict,
-        args.input,
-        args.output,
+        Path(args.input),
+        Path(args.output),
         text_column=args.text_column,
         chunk_rows=args.chunk_size,
         overwrite=args.overwrite,
@@ -291,6 +323,15 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune_worker(args: argparse.Namespace) -> int:
+    """Join the shared tuning studies of a lead run with the same settings; train nothing else."""
+    from core.training.tuning_workers import join_studies
+
+    for report in join_studies(build_config(args), args.wait):
+        print(f"study {report.name}: {report.finished} of {report.n_trials} trials finished, {report.failed} failed")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m core`` argument parser."""
     parser = argparse.ArgumentParser(prog="python -m core", description="Air Paradise tweet sentiment pipeline.")
@@ -319,11 +360,27 @@ def build_parser() -> argparse.ArgumentParser:
     predict.set_defaults(func=cmd_predict)
 
     score = sub.add_parser("score", help="score a CSV or parquet file of tweets with the champion, chunk by chunk")
-    score.add_argument("--input", type=Path, required=True, help="tweets, .csv (with a header) or .parquet")
-    score.add_argument("--output", type=Path, required=True, help="where to write the scored rows (.csv or .parquet)")
+    # --input/--output stay strings: Path() would fold a URI's '//' (s3a://bucket/...) for --spark.
+    score.add_argument("--input", required=True, help="tweets, .csv (with a header) or .parquet (--spark: or a URI)")
+    score.add_argument(
+        "--output",
+        required=True,
+        help="where to write the scored rows (.csv or .parquet); with --spark a folder of part files, "
+        "or one file with --single-file",
+    )
     score.add_argument("--text-column", default="text", help="column holding the tweets (default: text)")
-    score.add_argument("--chunk-size", type=int, default=10_000, help="rows read, scored and written at a time")
+    score.add_argument(
+        "--chunk-size", type=int, default=10_000, help="rows read, scored and written at a time (--spark: per batch)"
+    )
     score.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    score.add_argument("--spark", action="store_true", help="score on Spark (mlflow spark_udf) instead of in-process")
+    score.add_argument(
+        "--spark-master",
+        help="Spark master URL; implies --spark (default: the active session's, as under spark-submit, else local[2])",
+    )
+    score.add_argument(
+        "--single-file", action="store_true", help="--spark: one output file, in input order (local master only)"
+    )
     score.add_argument("--alias", help="registry alias (default: champion)")
     score.add_argument("--version", help="registered version number (overrides --alias)")
     _add_tracking(score)
@@ -352,6 +409,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="part that decides (default: where the champion is chosen, human_select)",
     )
     retrain.set_defaults(func=cmd_retrain)
+
+    worker = sub.add_parser(
+        "tune-worker",
+        help="run trials of a lead's shared tuning studies from this machine (the lead's options, no training)",
+    )
+    _add_training(worker)
+    worker.add_argument(
+        "--wait", type=float, default=600.0, metavar="SECONDS", help="wait this long for each study (default: 600)"
+    )
+    worker.set_defaults(func=cmd_tune_worker)
     return parser
 
 

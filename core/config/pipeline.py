@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from core.config.checks import check as _check
 from core.config.checks import check_fraction as _fraction
@@ -295,27 +296,94 @@ def _default_search_spaces() -> dict[str, dict[str, Param]]:
     }
 
 
+STORAGE_SCHEMES = ("sqlite", "postgresql", "postgres")
+"""Optuna RDB storages a shared study may live in (``postgresql+psycopg://``: any driver suffix)."""
+
+
 @dataclass
 class TuningConfig:
     """Hyper-parameter optimisation with Optuna; every trial is a nested MLflow run.
 
     The final model of a tuned family is trained with the best trial's values, in the
-    family's parent run.
+    family's parent run. Without ``storage`` the study lives in memory and its trials run one
+    after the other in this process; with it, ``workers`` processes here (and any started with
+    ``air-paradise tune-worker`` on other machines) share one study per family and variant in that
+    database (see :mod:`core.training.tuning_workers`).
     """
 
     families: tuple[str, ...] = ()
     """Families to tune before their final training (empty: no tuning)."""
     n_trials: int = 8
+    """Finished trials per study, counted over every worker of a shared study."""
     timeout_s: float | None = None
-    """Stop starting new trials after this many seconds (``None``: run all trials)."""
+    """Stop starting new trials after this many seconds (``None``: run all trials); in a shared
+    study, each worker's own clock."""
     search_spaces: dict[str, dict[str, Param]] = field(default_factory=_default_search_spaces)
     """Family -> {config field -> Param}."""
+    storage: str | None = None
+    """Optuna RDB storage of shared studies: ``sqlite:///path/to/tuning.db`` (one machine) or
+    ``postgresql+psycopg://user@host:5432/db`` (several); ``None``: the study lives in memory, in this
+    process. No password in the URL (it is logged with the params): libpq reads ``PGPASSWORD`` or
+    ``~/.pgpass``."""
+    workers: int = 1
+    """Worker processes started here on each shared study (more than 1 needs ``storage``)."""
+    study_name: str | None = None
+    """Prefix of the shared studies' names, ``NAME-family-variant``; ``None``:
+    ``tune-family-variant-<fingerprint>``, the fingerprint hashing the data file and every setting a
+    trial's score depends on, so every machine with the same settings finds the same study and a
+    rerun of the same command resumes it."""
+    heartbeat_s: int = 10
+    """Seconds between the heartbeats a running trial of a shared study writes to the storage."""
+    grace_period_s: int = 30
+    """A running trial without a heartbeat for this long is failed (its worker died) and its
+    values are tried once more."""
+    trial_sleep_s: float = 0.0
+    """Pause at the start of each trial of a shared study, after its values are drawn: a trial
+    slow enough to kill, for the tests and demonstrations of the heartbeat; 0 otherwise."""
 
     def __post_init__(self) -> None:
         self.families = tuple(self.families)
         _check(self.n_trials >= 1, "tuning.n_trials must be at least 1.")
         for family in self.families:
             _check(family in self.search_spaces, f"tuning: no search space for family '{family}'.")
+        if self.storage is not None:
+            self.storage = self.storage.strip()
+            _check_storage_url(self.storage)
+        _check(self.workers >= 1, "tuning.workers must be at least 1.")
+        _check(
+            self.workers == 1 or self.storage is not None,
+            "tuning.workers above 1 needs tuning.storage: the worker processes share the study through it.",
+        )
+        if self.study_name is not None:
+            self.study_name = self.study_name.strip()
+            _check(
+                0 < len(self.study_name) <= 200,
+                "tuning.study_name must not be empty nor longer than 200 characters.",
+            )
+        _check(self.heartbeat_s >= 1, "tuning.heartbeat_s must be at least 1.")
+        _check(
+            self.grace_period_s > self.heartbeat_s,
+            "tuning.grace_period_s must be longer than tuning.heartbeat_s.",
+        )
+        _check(self.trial_sleep_s >= 0, "tuning.trial_sleep_s must not be negative.")
+
+
+def _check_storage_url(url: str) -> None:
+    """Refuse a storage URL that several processes could not share, or that holds a password."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+")[0]
+    _check(
+        scheme in STORAGE_SCHEMES and "://" in url,
+        f"tuning.storage must be a sqlite:/// or postgresql:// URL, not '{parts.scheme or url[:20]}'.",
+    )
+    _check(
+        scheme != "sqlite" or url.removeprefix(parts.scheme + "://").strip("/") not in ("", ":memory:"),
+        "tuning.storage: an in-memory SQLite database cannot be shared; give a file (sqlite:///path).",
+    )
+    _check(
+        parts.password is None,
+        "tuning.storage must not hold a password (it is logged with the params): set PGPASSWORD or ~/.pgpass.",
+    )
 
 
 @dataclass

@@ -33,6 +33,7 @@ from core.training.fitting import (
 )
 from core.training.progress import RUN_MARKER, TrainingCancelled, TrainingMonitor
 from core.training.tuning import tune_family, with_family_values
+from core.training.tuning_workers import tune_in_study
 
 __all__ = ["PipelineResult", "prepare_data", "run_pipeline", "train_and_log"]
 
@@ -65,7 +66,8 @@ def _fit_and_evaluate(
     """Tune (when asked), fit and evaluate inside the active run; the cancellable part of a run."""
     if family in config.tuning.families:
         monitor.report("tuning")
-        config = with_family_values(config, family, tune_family(family, variant, data, config))
+        tune = tune_in_study if config.tuning.storage is not None else tune_family
+        config = with_family_values(config, family, tune(family, variant, data, config))
         mlflow.set_tag("tuned", "true")
     mlflow.log_params(run_params(family, variant, data, config))
     monitor.report("fitting")
