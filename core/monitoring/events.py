@@ -14,9 +14,9 @@ import atexit
 import logging
 import os
 import queue
+import secrets
 import threading
 import time
-import uuid
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -38,6 +38,28 @@ from core.monitoring.telemetry import Telemetry
 logger = logging.getLogger(__name__)
 
 _STOP = object()
+
+REPLICA_LAG_S = 2.0
+"""How long feedback on a prediction issued moments ago waits for its event: with several API replicas
+on one store, the feedback may reach another replica before the serving one has written the event
+(events are written off the request path). Only ids issued within this window wait; others answer at once."""
+
+
+def new_prediction_id() -> str:
+    """32 hex characters (like a UUID's): the issue time in milliseconds (12), then 80 random bits (20)."""
+    return f"{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
+
+
+def issued_at(prediction_id: str) -> float | None:
+    """When :func:`new_prediction_id` made ``prediction_id`` (epoch seconds); ``None`` if it did not."""
+    if len(prediction_id) != 32:
+        return None
+    try:
+        return int(prediction_id[:12], 16) / 1000
+    except ValueError:
+        return None
+
+
 _LOG_EVERY_S = 60.0
 
 
@@ -247,7 +269,7 @@ class EventMonitor:
         keep_text = self.config.text_mode == "full"
         records = [
             PredictionRecord(
-                id=uuid.uuid4().hex,
+                id=new_prediction_id(),
                 created_at=created_at,
                 text=text if keep_text else None,
                 label=label,
@@ -274,7 +296,10 @@ class EventMonitor:
             StoreUnavailableError: the feedback could not be stored.
         """
         pending = self.recorder.pending(prediction_id)
-        record = self.store.record_feedback(prediction_id, correct_label, pending)
+        try:
+            record = self.store.record_feedback(prediction_id, correct_label, pending)
+        except PredictionNotFoundError:
+            record = self._record_once_written(prediction_id, correct_label)
         prediction = pending or self.store.get_prediction(prediction_id)
         if prediction is None:  # cannot happen after a successful record_feedback; kept for type safety
             raise PredictionNotFoundError(f"No prediction has id '{prediction_id}'.")
@@ -291,6 +316,26 @@ class EventMonitor:
             except StoreUnavailableError as exc:  # the feedback itself is stored; the rule retries next time
                 logger.error("Alert rule not evaluated: %s", exc)
         return FeedbackOutcome(record, prediction, flagged, alert)
+
+    def _record_once_written(self, prediction_id: str, correct_label: str) -> FeedbackRecord:
+        """Feedback on a prediction another replica issued moments ago: wait for its event (bounded).
+
+        Raises:
+            PredictionNotFoundError: the id was not issued within :data:`REPLICA_LAG_S`, or its event is
+                still not in the store after that.
+        """
+        issued = issued_at(prediction_id)
+        now = time.time()
+        if issued is None or not (now - REPLICA_LAG_S <= issued <= now + 1.0):
+            raise PredictionNotFoundError(f"No prediction has id '{prediction_id}'.")
+        deadline = issued + REPLICA_LAG_S
+        while True:
+            time.sleep(0.02)
+            try:
+                return self.store.record_feedback(prediction_id, correct_label, None)
+            except PredictionNotFoundError:
+                if time.time() >= deadline:
+                    raise
 
     def stats(self) -> dict:
         """Event counters and which outputs are on."""

@@ -6,7 +6,8 @@ replicas are) share one PostgreSQL event store and lose nothing under load; the 
   store exactly once, every feedback answered 201 likewise, and nothing else is there.
 - A replica stopped by SIGTERM writes the events it still holds before it exits.
 - Feedback sent to the *other* replica right after a prediction may find its event not written yet (events
-  are written off the request path): it answers 404 and is recorded on a retry within a bound.
+  are written off the request path): that replica waits for it (at most ``REPLICA_LAG_S`` after the id
+  was issued) and records it: 201 at the first try.
 - The rate limit's buckets live in each replica: two replicas let one client through twice the burst.
 
 See docs/reliability.md ("Replicas") and docs/scaling.md.
@@ -97,9 +98,7 @@ def test_two_replicas_on_one_store_lose_no_event_and_no_feedback(tracking, event
 
     assert all(c["written"] + c["queued"] > 100 for c in counters), counters  # both carried load
     assert all(c["dropped"] == 0 and c["failed"] == 0 for c in counters), counters
-    # The only refusal allowed is the documented one: feedback that reached the other replica before the event.
-    assert set(results.errors) <= {"HTTP 404"}, dict(results.errors)
-    assert results.errors.get("HTTP 404", 0) == len(results.not_found)
+    assert not results.errors and not results.not_found, dict(results.errors)  # no refusal, 404s included
     assert len(results.predictions) > 1_000 and len(results.feedback) > 50, (
         len(results.predictions),
         len(results.feedback),
@@ -112,7 +111,6 @@ def test_two_replicas_on_one_store_lose_no_event_and_no_feedback(tracking, event
     lost = set(served) - set(stored_ids)
     assert not lost, f"{len(lost)} of {len(served)} answered predictions are not in the store"
     assert set(stored_ids) == set(served), "the store holds predictions nobody was answered"
-    assert set(results.not_found) <= set(stored_ids)  # a 404 was the event arriving late, never a lost one
 
     acknowledged = sorted((f.feedback_id, f.prediction_id, f.correct_label) for f in results.feedback)
     assert stored_feedback == acknowledged  # each 201 exactly once, with its prediction and label; nothing else
@@ -141,7 +139,7 @@ def test_feedback_on_another_replica_is_recorded_once_the_event_is_written(
             waits.append(time.monotonic() - answered)
             acknowledged.append((recorded["feedback_id"], sent["prediction_id"], "negative"))
 
-    assert set(first_try) <= {201, 404}, first_try
+    assert first_try == {201: pairs}, first_try  # the other replica waited for the event instead of a 404
     assert max(waits) < CONSISTENCY_BOUND_S
     stored_ids, stored_feedback = _stored(events_url)
     assert len(stored_ids) == pairs and stored_feedback == sorted(acknowledged)  # a 404 wrote nothing
