@@ -16,4 +16,4 @@ The entry points are ``cli`` (``python -m core``) and ``errors`` (the project's 
 Importing ``core`` has no side effects: no folders, no MLflow URI, no seeding, no downloads.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.4.0"
