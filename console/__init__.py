@@ -16,6 +16,10 @@ Environment variables (:class:`console.settings.ConsoleSettings`; ``python -m st
   the Model page then calls the API's ``POST /model/reload`` and shows its ``GET /model`` answer;
   without them the page says to call the reload route.
 
+``CONSOLE_PASSWORD`` or ``CONSOLE_PASSWORD_SHA256`` (:mod:`console.auth`; ``python -m stack`` generates
+one when neither is set): the login that launching and cancelling trainings, choosing another store
+and promoting need; with neither, the console is read-only.
+
 ``MLFLOW_TRACKING_URI`` (the default store in the sidebar) and the Monitoring page's
 ``EVENT_STORE_URL`` / ``API_FEEDBACK_DB`` are read as the CLI reads them.
 """

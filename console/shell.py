@@ -1,9 +1,10 @@
-"""The console's frame: one URL per page (``st.navigation``), the tracking store in the sidebar, then
-the page of the URL asked.
+"""The console's frame: one URL per page (``st.navigation``), the login and the tracking store in the
+sidebar, then the page of the URL asked.
 
 Each page is a file of :mod:`console.routes` (``/`` is Train, then ``/compare``, ``/model`` and
 ``/monitoring``): it draws its view of :mod:`console.views` on the store this frame connected,
-through :func:`run_page`.
+through :func:`run_page`. Choosing another store than the default needs the login (:mod:`console.auth`):
+an MLflow client sends the stack's MLflow credentials to whatever server it is pointed at.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from console import auth
 from console.store import Store, connect, default_uri
 from core.errors import CoreError
 
@@ -52,12 +54,17 @@ def main() -> None:
     with st.sidebar:
         st.title("✈️ Air Paradise")
         st.caption("Tweet-sentiment experiment console")
+        writable = auth.login_panel()
         uri = st.text_input(
             "MLflow tracking URI",
             value=default_uri(),
             key="tracking_uri",
-            help="The embedded SQLite store by default; any MLflow server URI works (http://host:5000).",
+            disabled=not writable,
+            help="The embedded SQLite store by default; any MLflow server URI works (http://host:5000)."
+            + ("" if writable else " Log in to choose another store."),
         )
+    if not writable:  # whatever the browser sent: the default store until logged in
+        uri = default_uri()
     try:
         store = connect(uri)
     except CoreError as exc:

@@ -140,6 +140,18 @@ def _reap_group(service: Service, grace_s: float = 5.0) -> None:
     service.signal(signal.SIGKILL)
 
 
+def console_login(env: dict[str, str]) -> tuple[dict[str, str], str]:
+    """The console's password (:mod:`console.auth`): the one ``env`` sets (``CONSOLE_PASSWORD`` or
+    ``CONSOLE_PASSWORD_SHA256``), else a generated one; the variables to give the console, and the line
+    that tells it (a set password is not printed, a generated one is, as the API key is)."""
+    if (env.get("CONSOLE_PASSWORD_SHA256") or "").strip():
+        return {}, "console password: the one whose SHA-256 is $CONSOLE_PASSWORD_SHA256"
+    if (env.get("CONSOLE_PASSWORD") or "").strip():
+        return {}, "console password: $CONSOLE_PASSWORD"
+    password = secrets.token_urlsafe(12)
+    return {"CONSOLE_PASSWORD": password}, f"console password: {password}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """``python -m stack`` options: the core job's, plus ports."""
     parser = argparse.ArgumentParser(
@@ -184,7 +196,9 @@ def serve(args: argparse.Namespace, tracking_uri: str) -> int:
         if not wait_for(f"http://{HOST}:{args.client_port}/", client, 30):
             print("error: the client app did not start (see its log above).")
             return 1
+        login_env, login_line = console_login(env)
         console_env = {**env, "CONSOLE_MLFLOW_URL": mlflow_url, "CONSOLE_API_URL": api_url, "CONSOLE_API_KEY": api_key}
+        console_env.update(login_env)
         console = start_console(args.console_port, console_env)
         services.append(Service("console", f"http://{HOST}:{args.console_port}", console))
         if not wait_for(f"http://{HOST}:{args.console_port}/_stcore/health", console, 60):
@@ -198,6 +212,7 @@ def serve(args: argparse.Namespace, tracking_uri: str) -> int:
         print(f"console:    http://{HOST}:{args.console_port}", flush=True)
         print(f"MLflow UI:  {mlflow_url}", flush=True)
         print("API key for X-API-Key: " + ("$API_KEY" if os.environ.get("API_KEY") else api_key), flush=True)
+        print(f"{login_line} (the console asks for it before launching, cancelling or promoting)", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         while all(s.process.poll() is None for s in services):
             time.sleep(0.5)

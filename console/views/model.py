@@ -1,14 +1,15 @@
 """Model page: a registered version's details (linked to the MLflow UI when the console knows its
 URL), the learning curve of its run, the test tweets it gets most wrong, and its promotion to
 champion (after a confirmation); when the console knows the API's URL and key, the promotion also
-reloads the API and shows what it now serves, else the page says how to reload it."""
+reloads the API and shows what it now serves, else the page says how to reload it. Promoting needs the
+console login (:mod:`console.auth`)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from console import charts
+from console import auth, charts
 from console.api_client import ApiCallError, reload_served_model
 from console.first_run import first_run_screen
 from console.settings import ConsoleSettings
@@ -22,6 +23,7 @@ from core.tracking.run_catalog import registered_versions, version_details
 
 _CONFIRM = "confirm_promotion"
 _PROMOTED = "promoted_message"
+_PROMOTE = "promote a version"
 
 
 def render(store: Store) -> None:
@@ -183,7 +185,8 @@ def promotion(store: Store, version: str, champion: str | None, settings: Consol
         st.success(f"v{version} is the `{alias}`: the API serves it.")
         return
     if st.session_state.get(_CONFIRM) != version:
-        if st.button(f"Promote v{version} to {alias}…", key="promote"):
+        clicked = st.button(f"Promote v{version} to {alias}…", key="promote", help=auth.locked_help(_PROMOTE))
+        if clicked and auth.allowed(_PROMOTE):
             st.session_state[_CONFIRM] = version
             st.rerun()
         return
@@ -196,6 +199,9 @@ def promotion(store: Store, version: str, champion: str | None, settings: Consol
     yes, no = st.columns(2)
     if yes.button(f"Yes, promote v{version}", type="primary", key="confirm_promote"):
         st.session_state.pop(_CONFIRM, None)
+        if not auth.unlocked():  # logged out between the two clicks
+            st.session_state[_PROMOTED] = ("error", auth.refusal(_PROMOTE))
+            st.rerun()
         try:
             set_alias(store.tracking, version)
         except NotServableError as exc:

@@ -1,5 +1,6 @@
 """Train page: choose families, variants, profile and hyper-parameters (the CLI's typed
-config), queue the training as a background job, follow and cancel it."""
+config), queue the training as a background job, follow and cancel it (launching and cancelling
+need the console login: :mod:`console.auth`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from console import auth
 from console.jobs import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, Job, JobQueue
 from console.store import Store
 from core.config import PREPROCESSING_VARIANTS, PROFILES, SPLIT_STRATEGIES, PipelineConfig, get_profile
@@ -21,6 +23,8 @@ from core.training.progress import log_progress
 POLL_S = 2.0
 _STATUS_ICONS = {QUEUED: "⏳", RUNNING: "🏃", FINISHED: "✅", FAILED: "❌", CANCELLED: "🛑"}
 _EDITABLE_TYPES = ("bool", "int", "float", "str")
+_REFUSED = "train_refused_message"
+_LAUNCH, _CANCEL = "launch a training", "cancel or remove a training job"
 
 
 def render(store: Store) -> None:
@@ -31,7 +35,9 @@ def render(store: Store) -> None:
         "this tab is closed; launches queue and run one at a time."
     )
     args, description = training_form()
-    if st.button("Launch training", type="primary", key="launch"):
+    # Not disabled when locked: a click says why it is refused.
+    clicked = st.button("Launch training", type="primary", key="launch", help=auth.locked_help(_LAUNCH))
+    if clicked and auth.allowed(_LAUNCH):
         try:
             job = store.jobs.submit([*args, "--tracking-uri", store.uri], description)
         except CoreError as exc:
@@ -128,6 +134,8 @@ def hyper_parameter_overrides(config: PipelineConfig, family: str, profile: str)
 def jobs_panel(queue: JobQueue) -> None:
     """The running job's progress and log tail, the queue, and the recent jobs (polled)."""
     queue.refresh()
+    if refused := st.session_state.pop(_REFUSED, None):
+        st.error(refused)
     jobs = queue.jobs(limit=20)
     if not jobs:
         st.caption("No training job yet.")
@@ -137,7 +145,7 @@ def jobs_panel(queue: JobQueue) -> None:
     for job in sorted((j for j in jobs if j.status == QUEUED), key=lambda j: j.id):
         left, right = st.columns([4, 1])
         left.write(f"⏳ Job #{job.id} queued: {job.description}")
-        right.button("Remove", key=f"cancel-{job.id}", on_click=queue.cancel, args=(job.id,))
+        right.button("Remove", key=f"cancel-{job.id}", on_click=cancel, args=(queue, job.id), help=_cancel_help())
     st.subheader("Recent jobs")
     st.dataframe(jobs_table(jobs), hide_index=True, width="stretch")
 
@@ -166,8 +174,20 @@ def running_job(queue: JobQueue, job: Job) -> None:
     if job.cancel_requested:
         st.warning("Cancelling: the current run will end as KILLED, nothing of it registered.")
     else:  # a callback: it runs before the panel is drawn again, so the panel shows its effect
-        st.button("Cancel this job", key=f"cancel-{job.id}", on_click=queue.cancel, args=(job.id,))
+        st.button("Cancel this job", key=f"cancel-{job.id}", on_click=cancel, args=(queue, job.id), help=_cancel_help())
     st.code(tail or "(no output yet)", language="text")
+
+
+def cancel(queue: JobQueue, job_id: int) -> None:
+    """A Cancel/Remove button's callback: cancel the job if this session is logged in, else say why."""
+    if auth.unlocked():
+        queue.cancel(job_id)
+    else:
+        st.session_state[_REFUSED] = auth.refusal(_CANCEL)
+
+
+def _cancel_help() -> str | None:
+    return auth.locked_help(_CANCEL)  # Not disabled when locked either: the click says why
 
 
 def jobs_table(jobs: list[Job]) -> pd.DataFrame:

@@ -80,6 +80,7 @@ def tune_family(family: str, variant: str, data: PreparedData, config: PipelineC
     space = config.tuning.search_spaces.get(family)
     if not space:
         raise ConfigError(f"tuning: no search space for family '{family}'.")
+
     def objective(trial: optuna.Trial) -> float:
         values = {name: suggest(trial, name, param) for name, param in space.items()}
         with mlflow.start_run(run_name=f"{family}-{variant}-trial-{trial.number}", nested=True):

@@ -1,5 +1,6 @@
 """Console fixtures: the app under streamlit's AppTest, pointed at a real SQLite MLflow store (the
-session's tiny TF-IDF store, an empty one, or a tiny neural run's with its learning curve)."""
+session's tiny TF-IDF store, an empty one, or a tiny neural run's with its learning curve), logged in
+with a test password unless a test asks otherwise."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from console.auth import DIGEST_VARIABLE, PASSWORD_KEY, PASSWORD_VARIABLE
 from console.jobs import JobQueue, jobs_folder
 from console.shell import PAGES
 from core.config import PROJECT_ROOT, BertConfig, KerasEmbeddingConfig, TrackingConfig
@@ -24,6 +26,15 @@ from tests.fixtures import write_easy_csv
 from tests.models.contract import train_family
 
 APP = str(PROJECT_ROOT / "console" / "app.py")
+CONSOLE_PASSWORD = "console-test-password"
+"""The console password :func:`open_console` sets and logs in with (the browser tests too)."""
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_console_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No console password from the shell that runs the tests: each test sets the one it means."""
+    monkeypatch.delenv(PASSWORD_VARIABLE, raising=False)
+    monkeypatch.delenv(DIGEST_VARIABLE, raising=False)
 
 
 def store_uri(store_dir: Path) -> str:
@@ -37,10 +48,23 @@ def go_to(at: AppTest, page: str) -> AppTest:
     return at.switch_page(script).run()
 
 
-def open_console(monkeypatch: pytest.MonkeyPatch, uri: str, page: str = "Train") -> AppTest:
-    """The console on the store at ``uri`` (as ``$MLFLOW_TRACKING_URI``), showing ``page``."""
+def log_in(at: AppTest, password: str = CONSOLE_PASSWORD) -> AppTest:
+    """Type ``password`` in the sidebar's login form and submit it."""
+    at.sidebar.text_input(key=PASSWORD_KEY).set_value(password)
+    return at.sidebar.button(key="login").click().run()
+
+
+def open_console(monkeypatch: pytest.MonkeyPatch, uri: str, page: str = "Train", login: bool = True) -> AppTest:
+    """The console on the store at ``uri`` (as ``$MLFLOW_TRACKING_URI``), showing ``page``: with
+    ``login``, its password set to :data:`CONSOLE_PASSWORD` and logged in; else as the environment
+    the test set has it, not logged in."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    if login:
+        monkeypatch.setenv(PASSWORD_VARIABLE, CONSOLE_PASSWORD)
     at = AppTest.from_file(APP, default_timeout=60).run()  # the default page: Train
+    if login:
+        log_in(at)
+        assert not at.sidebar.error, [e.value for e in at.sidebar.error]
     if page != "Train":
         go_to(at, page)
     assert not at.exception, at.exception

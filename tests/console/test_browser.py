@@ -22,7 +22,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from core.config import PROJECT_ROOT
 from core.tracking.setup import configure_tracking
 from tests.browser import browser_fixture
-from tests.console.conftest import NeuralRun, poll
+from tests.console.conftest import CONSOLE_PASSWORD, NeuralRun, poll
+from tests.console.login_steps import log_in
 from tests.console.server import serve_console, serve_mlflow
 
 SCREENSHOTS = PROJECT_ROOT / ".artifacts" / "screenshots"
@@ -32,8 +33,8 @@ TRAINING_S = 150
 
 @pytest.fixture
 def console_url(empty_store: str, tmp_path: Path) -> Iterator[str]:
-    """``streamlit run console/app.py`` on a free loopback port, on an empty SQLite store."""
-    with serve_console(empty_store, tmp_path / "streamlit.log", WAIT_S) as url:
+    """``streamlit run console/app.py`` on a free loopback port, on an empty SQLite store, with a password."""
+    with serve_console(empty_store, tmp_path / "streamlit.log", WAIT_S, {"CONSOLE_PASSWORD": CONSOLE_PASSWORD}) as url:
         yield url
 
 
@@ -52,6 +53,7 @@ def page_shows(browser: webdriver.Chrome, text: str) -> bool:
 
 def test_launch_a_tiny_training_in_the_browser_and_compare_it(browser: webdriver.Chrome, console_url: str) -> None:
     browser.get(console_url)
+    log_in(browser, CONSOLE_PASSWORD, WAIT_S)  # launching needs it (tests/console/test_login_browser.py)
     profile = widget(browser, "profile", "input")
     profile.click()
     profile.send_keys("tiny", Keys.ENTER)  # 1,500 tweets of the shared file, out-of-domain check included

@@ -43,6 +43,31 @@ def dockerfile_cmd(name: str) -> list[str]:
     return json.loads(commands[0])
 
 
+def _instructions(name: str, keyword: str) -> list[str]:
+    """The ``keyword`` instructions of ``docker/<name>.Dockerfile``, continuation lines joined, keyword left out."""
+    text = re.sub(r"\\\n\s*", " ", DOCKERFILES[name].read_text())
+    return [line.removeprefix(f"{keyword} ") for line in text.splitlines() if line.startswith(f"{keyword} ")]
+
+
+def dockerfile_env(name: str) -> dict[str, str]:
+    """The ``ENV KEY=VALUE ...`` settings of ``docker/<name>.Dockerfile``."""
+    pairs = [word.partition("=") for line in _instructions(name, "ENV") for word in shlex.split(line)]
+    return {key: value for key, _, value in pairs}
+
+
+def dockerfile_written_files(name: str) -> dict[str, str]:
+    """{path: text} of the files ``docker/<name>.Dockerfile`` writes with ``printf '%s\\n' LINE... > PATH``
+    (``${VAR}`` in the path resolved from its ``ENV``)."""
+    env, files = dockerfile_env(name), {}
+    for line in _instructions(name, "RUN"):
+        words = shlex.split(line)
+        for start in [i for i, word in enumerate(words) if word == "printf" and words[i + 1] == "%s\\n"]:
+            end = words.index(">", start)
+            path = re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], words[end + 1])
+            files[path] = "".join(f"{text}\n" for text in words[start + 2 : end])
+    return files
+
+
 def with_options(command: list[str], values: dict[str, str]) -> list[str]:
     """``command`` with the value after each option of ``values`` replaced.
 

@@ -26,6 +26,7 @@ from mlflow.tracking import MlflowClient
 from core.config import PROJECT_ROOT, TrackingConfig
 from tests.delivery.deployment import (
     API_KEY,
+    MLFLOW_CREDENTIALS,
     env_without_tracking,
     log_tail,
     mlflow_server_command,
@@ -92,7 +93,9 @@ def test_the_api_image_copies_only_what_serving_needs(tmp_path) -> None:
     assert not (app / "core" / "cli.py").exists() and (app / "core" / "serving" / "predictor.py").exists()
 
 
-def test_every_kind_of_champion_is_served_by_the_api_image(postgres, small_csv, tmp_path) -> None:
+def test_every_kind_of_champion_is_served_by_the_api_image(postgres, small_csv, tmp_path, monkeypatch) -> None:
+    for name, value in MLFLOW_CREDENTIALS.items():  # this test's own MLflow client logs in too
+        monkeypatch.setenv(name, value)
     backend = postgres.create_database("mlflow_deploy").replace("postgresql://", "postgresql+psycopg://", 1)
     events = postgres.create_database("events_deploy").replace("postgresql://", "postgresql+psycopg://", 1)
     mlflow_port, api_port, pinned_port = free_port(), free_port(), free_port()
