@@ -19,6 +19,7 @@ from pathlib import Path
 from core.cli import build_config
 from core.cli import build_parser as core_parser
 from core.config import PROJECT_ROOT
+from core.config.paths import artifact_root
 
 HOST = "127.0.0.1"
 
@@ -87,14 +88,6 @@ def is_local_store(tracking_uri: str) -> bool:
     """Whether the store is a database or folder the stack opens itself (not an MLflow server, which
     has its UI already)."""
     return not tracking_uri.startswith(("http://", "https://"))
-
-
-def artifact_root(tracking_uri: str) -> str | None:
-    """The artifact root of an embedded SQLite store (``core.tracking.setup.artifact_root``'s rule, kept
-    here: importing core.tracking would load scikit-learn into the serving stack's own process)."""
-    if tracking_uri.startswith("sqlite:///"):
-        return (Path(tracking_uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
-    return None
 
 
 def mlflow_command(port: int, tracking_uri: str) -> list[str]:

@@ -13,3 +13,11 @@ DEFAULT_STORE_DIR = PROJECT_ROOT / ".mlflow"
 DEFAULT_CACHE_DIR = PROJECT_ROOT / ".cache"
 DEFAULT_REPORTS_DIR = PROJECT_ROOT / "reports"
 DEFAULT_EVENT_DB = PROJECT_ROOT / ".data" / "feedback.db"
+
+
+def artifact_root(tracking_uri: str) -> str | None:
+    """Where experiments created on this store keep their artifacts: an ``artifacts`` folder beside
+    an embedded SQLite database; ``None`` for other stores (the server's or MLflow's default)."""
+    if tracking_uri.startswith("sqlite:///"):
+        return (Path(tracking_uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
+    return None

@@ -38,7 +38,8 @@ class ScoreReport:
     """What one scoring run did."""
 
     rows: int
-    output: Path
+    output: Path | str
+    """The file written (a URI on Spark)."""
     seconds: float
 
     @property

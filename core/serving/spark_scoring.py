@@ -39,7 +39,7 @@ from mlflow.tracking import MlflowClient
 
 from core.config import DEFAULT_NLTK_DATA, TrackingConfig
 from core.errors import ConfigError, DataError, ModelNotFoundError, ResourceError
-from core.serving.batch import DEFAULT_CHUNK_ROWS, OUTPUT_COLUMNS, file_format
+from core.serving.batch import DEFAULT_CHUNK_ROWS, OUTPUT_COLUMNS, ScoreReport, file_format
 from core.tracking.registry import model_uri
 from core.tracking.setup import configure_tracking
 
@@ -95,21 +95,14 @@ class SparkScoringConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class SparkScoreReport:
-    """What one Spark scoring run did."""
+class SparkScoreReport(ScoreReport):
+    """What one Spark scoring run did (``output`` is a URI; ``seconds``: reading, scoring and writing,
+    not the session's start)."""
 
-    rows: int
-    output: str
-    seconds: float
-    """Reading, scoring and writing (not the session's start)."""
     partitions: int
     """Tasks that scored the rows."""
     master: str
     """The session's master URL (``local[2]``, ``yarn``, ...)."""
-
-    @property
-    def tweets_per_s(self) -> float:
-        return self.rows / self.seconds if self.seconds > 0 else float("nan")
 
 
 def java_executable() -> str:

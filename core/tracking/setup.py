@@ -16,6 +16,7 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from core.config import PROJECT_ROOT, TrackingConfig
+from core.config.paths import artifact_root
 from core.errors import CoreError
 from core.tracking.pyfunc_model import ARTIFACT_KEY, SIGNATURE, pip_requirements
 
@@ -30,14 +31,6 @@ _CORE_PACKAGE = Path(__file__).resolve().parents[1]
 def resolve_tracking_uri(config: TrackingConfig) -> str:
     """Config URI, then ``$MLFLOW_TRACKING_URI``, then the embedded SQLite store."""
     return config.resolved_uri()
-
-
-def artifact_root(tracking_uri: str) -> str | None:
-    """Where experiments created on this store keep their artifacts: an ``artifacts`` folder beside
-    an embedded SQLite database; ``None`` for other stores (the server's or MLflow's default)."""
-    if tracking_uri.startswith("sqlite:///"):
-        return (Path(tracking_uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
-    return None
 
 
 def configure_tracking(config: TrackingConfig) -> str:
