@@ -28,6 +28,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(marker)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """No ambient tracking URI when a test's fixtures start, the module- and session-wide ones included.
+
+    ``mlflow.set_tracking_uri`` exports ``MLFLOW_TRACKING_URI``; ``monkeypatch.delenv`` of an unset
+    variable records nothing to restore, so a test that set it would hand it to the next test's
+    module fixtures, which would then train into another test's store.
+    """
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
 @pytest.fixture(autouse=True)
 def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No hub, no ambient tracking server, NLTK data from the shared folder."""

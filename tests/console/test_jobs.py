@@ -39,9 +39,9 @@ def launch(at: AppTest, data: Path, variant: str, rows: int | None = None) -> in
 
 
 def runs_by_name(uri: str) -> dict[str, mlflow.entities.Run]:
-    mlflow.set_tracking_uri(uri)
-    experiment = mlflow.get_experiment_by_name("air-paradise-sentiment").experiment_id
-    return {run.info.run_name: run for run in MlflowClient().search_runs([experiment])}
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("air-paradise-sentiment").experiment_id
+    return {run.info.run_name: run for run in client.search_runs([experiment])}
 
 
 def test_queue_remove_cancel_then_the_next_launch_finishes_registered(

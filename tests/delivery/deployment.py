@@ -68,6 +68,7 @@ def mlflow_server_command(backend: str, artifacts: Path, port: int) -> tuple[lis
         "MLFLOW_AUTH_ADMIN_USERNAME",
         "MLFLOW_AUTH_ADMIN_PASSWORD",
         "MLFLOW_FLASK_SERVER_SECRET_KEY",
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION",
     }
     env = env_without_tracking(
         MLFLOW_BACKEND_STORE_URI=backend,
@@ -76,6 +77,7 @@ def mlflow_server_command(backend: str, artifacts: Path, port: int) -> tuple[lis
         MLFLOW_AUTH_ADMIN_USERNAME=MLFLOW_CREDENTIALS["MLFLOW_TRACKING_USERNAME"],
         MLFLOW_AUTH_ADMIN_PASSWORD=MLFLOW_CREDENTIALS["MLFLOW_TRACKING_PASSWORD"],
         MLFLOW_FLASK_SERVER_SECRET_KEY=secrets.token_hex(16),
+        MLFLOW_SERVER_ENABLE_JOB_EXECUTION=service["environment"]["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"],
     )
     return [sys.executable, "-m", "mlflow", *local[1:]], env
 

@@ -13,6 +13,7 @@ import yaml
 from core.config import PROJECT_ROOT
 from tests.delivery.stack_files import WORKFLOWS, dockerfile_cmd
 
+DEPLOY_DOC = PROJECT_ROOT / "docs" / "deploy.md"
 SCALING_DOC = PROJECT_ROOT / "docs" / "scaling.md"
 
 PEAK_TWEETS_PER_S = 1_000
@@ -82,7 +83,9 @@ def test_an_http_concurrency_rule_below_the_threads_of_a_replica(deploy: dict[st
 
 def test_the_scaling_doc_shows_the_deployed_settings(deploy: dict[str, str]) -> None:
     doc = SCALING_DOC.read_text()
+    first_api = DEPLOY_DOC.read_text().split("### 8. The API", 1)[1].split("###", 1)[0]  # the manual set-up
     for option in ("--cpu", "--memory", "--min-replicas", "--max-replicas", "--scale-rule-http-concurrency"):
         assert f"{option} {deploy[option]}" in doc, f"docs/scaling.md does not show {option} {deploy[option]}"
+        assert f"{option} {deploy[option]}" in first_api, f"docs/deploy.md does not show {option} {deploy[option]}"
     for heading in ("## Parallel tuning", "## Batch scoring on Spark"):
         assert re.search(rf"^{re.escape(heading)}$", doc, flags=re.MULTILINE), heading

@@ -170,7 +170,7 @@ def test_killed_worker_fails_its_trial_and_a_rerun_finishes_the_study(
     trials = {t.number: t for t in _trials(storage, "shared-tfidf-none")}
     assert trials[killed.number].state == TrialState.FAIL  # by heartbeat: the lead looked after the grace period
     assert [t.state for t in trials.values()].count(TrialState.WAITING) == 1  # its values queued again
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    configure_tracking(TrackingConfig(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}"))
     assert MlflowClient().get_run(killed.user_attrs["mlflow_run_id"]).info.status == "FAILED"
 
     rerun = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
