@@ -3,7 +3,7 @@
 The schema is loaded from :func:`api.openapi.openapi_document` when the module is collected (the lazy
 ``schemathesis.pytest.from_fixture`` loader does not work with pytest 9), and the first test proves it is
 exactly what the running app serves at ``/openapi.json``. Each operation gets up to ``MAX_EXAMPLES`` generated
-cases of each mode (positive and negative), all in one test: over 1,000 requests in all.
+cases of each mode (positive and negative), all in one test: over 500 requests in all.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tests.reliability.conftest import KEY
 
 pytestmark = pytest.mark.slow  # see the markers in pyproject.toml
 
-MAX_EXAMPLES = 300
+MAX_EXAMPLES = 150
 
 schema = schemathesis.openapi.from_dict(openapi_document())
 
@@ -67,4 +67,4 @@ def test_api_conforms_to_its_own_schema(app) -> None:
             calls[operation.label] += _fuzz(operation, app, mode)
     print(dict(calls))
     assert all(calls.values()) and len(calls) == len(list(schema.get_all_operations()))
-    assert sum(calls.values()) >= 1_000, calls
+    assert sum(calls.values()) >= 500, calls
