@@ -41,11 +41,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(autouse=True)
 def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No hub, no ambient tracking server, NLTK data from the shared folder."""
+    """No hub, NLTK data from the shared folder (no ambient tracking server: :func:`pytest_runtest_setup`)."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.setenv("NLTK_DATA", str(DEFAULT_NLTK_DATA))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
 
 
 def write_subset(source: Path, target: Path, every: int) -> Path:
